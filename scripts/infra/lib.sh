@@ -1,0 +1,79 @@
+# Shared by the infrastructure scripts: where an instance lives, its ports, and small helpers.
+# An instance ("dev" for ./dev up, "test" for the test suite) is a set of servers with its own
+# ports and data folder, so the tests never touch the data of a running local system.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+INFRA_INSTANCE=${INFRA_INSTANCE:-dev}
+STATE_DIR="$ROOT/.local/$INFRA_INSTANCE"
+
+case "$INFRA_INSTANCE" in
+  dev) port_base=10000 ;;
+  test) port_base=20000 ;;
+  *) port_base=${INFRA_PORT_BASE:?INFRA_PORT_BASE must be set for instance $INFRA_INSTANCE} ;;
+esac
+
+REDIS_PORT=${REDIS_PORT:-$((port_base + 6379))}
+SENTINEL_PORT=${SENTINEL_PORT:-$((port_base + 6380))}
+MARIADB_PORT=${MARIADB_PORT:-$((port_base + 3306))}
+KAFKA_PORT=${KAFKA_PORT:-$((port_base + 9092))}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((port_base + 9093))}
+
+log() { printf '[infra:%s] %s\n' "$INFRA_INSTANCE" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# apt-get update runs at most once per script run, and only when something is missing.
+apt_updated=
+ensure_apt() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  if [ -z "$apt_updated" ]; then
+    log "apt-get update"
+    $sudo apt-get update -qq >&2
+    apt_updated=1
+  fi
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {
+  local what=$1 timeout=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+  log "$what is ready"
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Sends SIGTERM, waits, then SIGKILL: a stop always leaves no process behind.
+stop_pidfile() {
+  local name=$1 pidfile=$2 timeout=${3:-30}
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile"
+    return 0
+  fi
+  local pid
+  pid=$(cat "$pidfile")
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + timeout))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "$name did not stop in ${timeout}s, killing"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    sleep 0.2
+  done
+  rm -f "$pidfile"
+}

@@ -1,0 +1,1 @@
+import { hello } from "@coupon/config"; console.log(hello(1));
