@@ -1,0 +1,191 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "@coupon/logging";
+import { runWithLogContext } from "@coupon/logging";
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
+import { AppError, type ProblemDetails, problemType } from "./errors.ts";
+
+/** A dependency check for /readyz: resolves when the dependency answers, rejects otherwise. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  registry: Registry;
+  readinessChecks?: Record<string, ReadinessCheck>;
+  /** False once shutdown has begun, so load balancers stop sending traffic before the server closes. */
+  isAccepting?: () => boolean;
+  bodyLimit?: string;
+  readinessTimeoutMs?: number;
+  routes: (app: Express) => void;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const OPERATIONAL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+const JSON_TYPES = ["application/json", "application/*+json"];
+
+function sendProblem(res: express.Response, problem: ProblemDetails, headers: Record<string, string> = {}) {
+  res.status(problem.status).set(headers).type("application/problem+json").send(JSON.stringify(problem));
+}
+
+function problem(status: number, code: string, title: string, detail: string, instance: string) {
+  return { type: problemType(code), title, status, detail, code, instance };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function requestContext(logger: Logger, duration: Histogram<"method" | "route" | "status">): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get("x-request-id");
+    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    runWithLogContext({ request_id: requestId }, () => {
+      res.on("finish", () => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+        duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+        const entry = {
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          duration_ms: Math.round(seconds * 1e4) / 10,
+        };
+        if (OPERATIONAL_PATHS.has(req.path)) logger.debug(entry, "request");
+        else if (res.statusCode >= 500) logger.error(entry, "request");
+        else logger.info(entry, "request");
+      });
+      next();
+    });
+  };
+}
+
+/**
+ * Requests that carry a body must say it is JSON: a form or text body would otherwise reach the
+ * routes as an empty object and be answered as missing fields instead of as the wrong format.
+ */
+const requireJsonBody: RequestHandler = (req, res, next) => {
+  const hasBody = req.get("transfer-encoding") !== undefined || Number(req.get("content-length") ?? 0) > 0;
+  if (!hasBody || req.is(JSON_TYPES)) return next();
+  sendProblem(
+    res,
+    problem(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "Unsupported media type",
+      `expected a JSON body (Content-Type: application/json), got ${req.get("content-type") ?? "no content type"}`,
+      req.originalUrl,
+    ),
+    { "accept-post": "application/json" },
+  );
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  message?: string;
+}
+
+function bodyParserProblem(error: BodyParserError, instance: string): ProblemDetails | undefined {
+  switch (error.type) {
+    case "entity.parse.failed":
+      return problem(400, "MALFORMED_JSON", "Malformed JSON", "the request body is not valid JSON", instance);
+    case "entity.too.large":
+      return problem(413, "PAYLOAD_TOO_LARGE", "Payload too large", "the request body is too large", instance);
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return problem(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", String(error.message), instance);
+    default:
+      if (error.expose && error.status !== undefined && error.status >= 400 && error.status < 500) {
+        return problem(error.status, "BAD_REQUEST", "Bad request", String(error.message), instance);
+      }
+      return undefined;
+  }
+}
+
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof AppError) {
+      return sendProblem(res, error.toProblem(req.originalUrl), error.headers);
+    }
+    const parserProblem = bodyParserProblem(error as BodyParserError, req.originalUrl);
+    if (parserProblem) return sendProblem(res, parserProblem);
+    logger.error({ err: error }, "unhandled error");
+    sendProblem(
+      res,
+      problem(500, "INTERNAL_ERROR", "Internal server error", "an unexpected error occurred", req.originalUrl),
+    );
+  };
+}
+
+/** The Express app every service starts from: operational endpoints, JSON parsing and problem+json errors. */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { logger, registry, readinessChecks = {}, isAccepting = () => true } = options;
+  collectDefaultMetrics({ register: registry });
+  const duration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration by method, route and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(requestContext(logger, duration));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok", service: options.service });
+  });
+
+  app.get("/readyz", async (req, res) => {
+    if (!isAccepting()) {
+      return sendProblem(
+        res,
+        problem(503, "SHUTTING_DOWN", "Not ready", "the service is shutting down", req.originalUrl),
+      );
+    }
+    const timeoutMs = options.readinessTimeoutMs ?? 2000;
+    const names = Object.keys(readinessChecks);
+    const results = await Promise.allSettled(
+      names.map((name) => withTimeout(Promise.resolve().then(readinessChecks[name]), timeoutMs)),
+    );
+    const checks: Record<string, string> = {};
+    results.forEach((result, i) => {
+      checks[names[i] as string] = result.status === "fulfilled" ? "ok" : String(result.reason?.message ?? result.reason);
+    });
+    const failed = names.filter((_, i) => results[i]?.status === "rejected");
+    if (failed.length === 0) return res.json({ status: "ok", checks });
+    sendProblem(res, {
+      ...problem(503, "DEPENDENCY_UNAVAILABLE", "Not ready", `unavailable: ${failed.join(", ")}`, req.originalUrl),
+      checks,
+    });
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimit ?? "16kb", type: JSON_TYPES }));
+
+  options.routes(app);
+
+  app.use((req, res) => {
+    sendProblem(
+      res,
+      problem(404, "ROUTE_NOT_FOUND", "Not found", `no route for ${req.method} ${req.path}`, req.originalUrl),
+    );
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,12 @@
+export { createHttpApp, type HttpAppOptions, type ReadinessCheck } from "./app.ts";
+export {
+  AppError,
+  type AppErrorOptions,
+  type FieldError,
+  NotFoundError,
+  type ProblemDetails,
+  problemType,
+  ValidationError,
+} from "./errors.ts";
+export { closeServer, listen } from "./server.ts";
+export { parseInput } from "./validation.ts";

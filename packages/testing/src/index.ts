@@ -1,0 +1,27 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export const repoRoot = resolve(import.meta.dirname, "../../..");
+
+/** Addresses of the test instance's servers, as written by `scripts/infra/infra.sh up`. */
+export interface Endpoints {
+  redisUrl: string;
+  sentinels: { host: string; port: number }[];
+  databaseServerUrl: string;
+  kafkaBrokers: string[];
+}
+
+export function endpointsFile(instance = "test"): string {
+  return resolve(repoRoot, ".local", instance, "endpoints.json");
+}
+
+export function testEndpoints(): Endpoints {
+  const file = endpointsFile();
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Endpoints;
+  } catch (error) {
+    throw new Error(
+      `test infrastructure is not up (${file} unreadable: ${(error as Error).message}); run tests with \`pnpm test\``,
+    );
+  }
+}
