@@ -54,7 +54,13 @@ wait_for() {
   log "$what is ready"
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A zombie (exited, not yet reaped) answers kill -0 but is not running.
+pid_alive() {
+  [ -f "$1" ] || return 1
+  local state
+  state=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
 
 # Sends SIGTERM, waits, then SIGKILL: a stop always leaves no process behind.
 stop_pidfile() {

@@ -63,13 +63,16 @@ export const env = {
     z
       .string()
       .trim()
-      .refine((value) => {
-        try {
-          return protocols.includes(new URL(value).protocol.replace(/:$/, ""));
-        } catch {
-          return false;
-        }
-      }, `expected a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")}`),
+      .refine(
+        (value) => {
+          try {
+            return protocols.includes(new URL(value).protocol.replace(/:$/, ""));
+          } catch {
+            return false;
+          }
+        },
+        `expected a URL starting with ${protocols.map((p) => `${p}://`).join(" or ")}`,
+      ),
   list: () =>
     z
       .string()
@@ -86,6 +89,15 @@ export const env = {
       .default(fallback ? "true" : "false")
       .transform((value) => value === "true" || value === "1"),
   logLevel: () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+};
+
+/** Variables every service reads: where to listen, how much to log, how long to take to stop. */
+export const serviceEnv = {
+  PORT: env.port(8080),
+  HOST: z.string().trim().min(1).default("0.0.0.0"),
+  LOG_LEVEL: env.logLevel(),
+  SHUTDOWN_DEADLINE_MS: env.positiveInt(25_000),
+  SHUTDOWN_DRAIN_DELAY_MS: z.coerce.number().int().min(0).default(0),
 };
 
 export { z };

@@ -98,10 +98,22 @@ function bodyParserProblem(error: BodyParserError, instance: string): ProblemDet
     case "entity.parse.failed":
       return problem(400, "MALFORMED_JSON", "Malformed JSON", "the request body is not valid JSON", instance);
     case "entity.too.large":
-      return problem(413, "PAYLOAD_TOO_LARGE", "Payload too large", "the request body is too large", instance);
+      return problem(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "Payload too large",
+        "the request body is too large",
+        instance,
+      );
     case "encoding.unsupported":
     case "charset.unsupported":
-      return problem(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", String(error.message), instance);
+      return problem(
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported media type",
+        String(error.message),
+        instance,
+      );
     default:
       if (error.expose && error.status !== undefined && error.status >= 400 && error.status < 500) {
         return problem(error.status, "BAD_REQUEST", "Bad request", String(error.message), instance);
@@ -121,7 +133,13 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     logger.error({ err: error }, "unhandled error");
     sendProblem(
       res,
-      problem(500, "INTERNAL_ERROR", "Internal server error", "an unexpected error occurred", req.originalUrl),
+      problem(
+        500,
+        "INTERNAL_ERROR",
+        "Internal server error",
+        "an unexpected error occurred",
+        req.originalUrl,
+      ),
     );
   };
 }
@@ -161,12 +179,19 @@ export function createHttpApp(options: HttpAppOptions): Express {
     );
     const checks: Record<string, string> = {};
     results.forEach((result, i) => {
-      checks[names[i] as string] = result.status === "fulfilled" ? "ok" : String(result.reason?.message ?? result.reason);
+      checks[names[i] as string] =
+        result.status === "fulfilled" ? "ok" : String(result.reason?.message ?? result.reason);
     });
     const failed = names.filter((_, i) => results[i]?.status === "rejected");
     if (failed.length === 0) return res.json({ status: "ok", checks });
     sendProblem(res, {
-      ...problem(503, "DEPENDENCY_UNAVAILABLE", "Not ready", `unavailable: ${failed.join(", ")}`, req.originalUrl),
+      ...problem(
+        503,
+        "DEPENDENCY_UNAVAILABLE",
+        "Not ready",
+        `unavailable: ${failed.join(", ")}`,
+        req.originalUrl,
+      ),
       checks,
     });
   });

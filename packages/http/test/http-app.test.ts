@@ -160,6 +160,8 @@ describe("createHttpApp", () => {
     const res = await request(app).get("/metrics");
     expect(res.status).toBe(200);
     expect(res.text).toContain("process_cpu_user_seconds_total");
-    expect(res.text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/things",status="201"\} 1/);
+    expect(res.text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/things",status="201"\} 1/,
+    );
   });
 });

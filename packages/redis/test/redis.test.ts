@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { testEndpoints } from "@coupon/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeRedis, createRedis, type Redis } from "../src/index.ts";
-import { testEndpoints } from "@coupon/testing";
 
 const endpoints = testEndpoints();
 const prefix = `test:redis:${randomUUID()}:`;
@@ -50,7 +50,10 @@ describe("createRedis", () => {
   });
 
   it("when connected through Sentinel, then the master is discovered and answers", async () => {
-    const redis = connect({ ...base, REDIS_SENTINELS: endpoints.sentinels.map((s) => `${s.host}:${s.port}`) });
+    const redis = connect({
+      ...base,
+      REDIS_SENTINELS: endpoints.sentinels.map((s) => `${s.host}:${s.port}`),
+    });
     expect(await redis.ping()).toBe("PONG");
     expect((await redis.role())[0]).toBe("master");
     expect(String(redis.stream.remotePort)).toBe(new URL(endpoints.redisUrl).port);

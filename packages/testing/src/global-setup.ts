@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { endpointsFile, repoRoot } from "./index.ts";
+import { endpointsFile } from "./index.ts";
+import { repoRoot } from "./paths.ts";
 
 const infra = resolve(repoRoot, "scripts/infra/infra.sh");
 const env = { ...process.env, INFRA_INSTANCE: "test" };

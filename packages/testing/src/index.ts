@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { repoRoot } from "./paths.ts";
 
-export const repoRoot = resolve(import.meta.dirname, "../../..");
+export { repoRoot };
 
 /** Addresses of the test instance's servers, as written by `scripts/infra/infra.sh up`. */
 export interface Endpoints {
@@ -25,3 +26,6 @@ export function testEndpoints(): Endpoints {
     );
   }
 }
+
+export { describeServiceContract, type ServiceContract } from "./service-contract.ts";
+export { type ExitResult, runServiceToExit, type ServiceProcess, startService } from "./service-process.ts";

@@ -1,0 +1,451 @@
+// Keeps prisma/schema.prisma and the SQL migrations in agreement. Both sides are turned into the same
+// description (tables → columns with their MariaDB column types, nullability, defaults, keys and
+// foreign keys), and diffSchemas lists every difference, in both directions. Prisma's side comes from
+// its DMMF (getDMMF of @prisma/internals), the database's from information_schema.
+
+export interface ColumnDescription {
+  name: string;
+  /** MariaDB column type, normalised: `varchar(255)`, `int`, `bigint unsigned`, `enum('A','B')`. */
+  type: string;
+  nullable: boolean;
+  /** Default expression as information_schema shows it (`0`, `'USER'`, `current_timestamp(3)`), or null. */
+  default: string | null;
+  autoIncrement: boolean;
+  /** `ON UPDATE` expression (`current_timestamp(3)`), or null. Prisma's @updatedAt maps to it. */
+  onUpdate: string | null;
+}
+
+export interface KeyDescription {
+  kind: "primary" | "unique" | "index";
+  /** Null when schema.prisma does not name the key (its name is then not compared). */
+  name: string | null;
+  columns: string[];
+}
+
+export interface ForeignKeyDescription {
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+  /** RESTRICT, CASCADE, SET NULL, NO ACTION, SET DEFAULT. */
+  onDelete: string;
+  onUpdate: string;
+}
+
+export interface TableDescription {
+  name: string;
+  columns: ColumnDescription[];
+  keys: KeyDescription[];
+  foreignKeys: ForeignKeyDescription[];
+}
+
+export interface SchemaDescription {
+  tables: TableDescription[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The Prisma side. Only the parts of the DMMF that are used, so that the output of getDMMF fits.
+
+export interface DmmfField {
+  readonly name: string;
+  readonly dbName?: string | null;
+  readonly kind: string;
+  readonly type: string;
+  readonly isRequired: boolean;
+  readonly isList: boolean;
+  readonly isUpdatedAt?: boolean;
+  readonly nativeType?: readonly [string, readonly string[]] | null;
+  readonly hasDefaultValue: boolean;
+  readonly default?: unknown;
+  readonly relationFromFields?: readonly string[];
+  readonly relationToFields?: readonly string[];
+  readonly relationOnDelete?: string;
+  readonly relationOnUpdate?: string;
+}
+
+export interface DmmfModel {
+  readonly name: string;
+  readonly dbName: string | null;
+  readonly fields: readonly DmmfField[];
+}
+
+export interface DmmfDatamodel {
+  readonly models: readonly DmmfModel[];
+  readonly enums: readonly {
+    readonly name: string;
+    readonly values: readonly { name: string; dbName: string | null }[];
+  }[];
+  readonly indexes: readonly {
+    readonly model: string;
+    readonly type: string;
+    readonly dbName?: string;
+    readonly fields: readonly { readonly name: string }[];
+  }[];
+}
+
+// Prisma's MySQL column types for fields without a @db attribute.
+const DEFAULT_MYSQL_TYPES: Record<string, string> = {
+  String: "varchar(191)",
+  Int: "int",
+  BigInt: "bigint",
+  Float: "double",
+  Decimal: "decimal(65,30)",
+  Boolean: "tinyint(1)",
+  DateTime: "datetime(3)",
+  Json: "json",
+  Bytes: "longblob",
+};
+
+const REFERENTIAL_ACTIONS: Record<string, string> = {
+  Cascade: "CASCADE",
+  Restrict: "RESTRICT",
+  NoAction: "NO ACTION",
+  SetNull: "SET NULL",
+  SetDefault: "SET DEFAULT",
+};
+
+export function describePrismaSchema(datamodel: DmmfDatamodel): SchemaDescription {
+  const enums = new Map(datamodel.enums.map((e) => [e.name, e.values.map((v) => v.dbName ?? v.name)]));
+  const models = new Map(datamodel.models.map((m) => [m.name, m]));
+  const tableOf = (model: DmmfModel): string => model.dbName ?? model.name;
+  const columnOf = (model: DmmfModel, fieldName: string): string => {
+    const field = model.fields.find((f) => f.name === fieldName);
+    if (!field) throw new Error(`model ${model.name} has no field ${fieldName}`);
+    return field.dbName ?? field.name;
+  };
+
+  const tables = datamodel.models.map((model): TableDescription => {
+    const columns = model.fields
+      .filter((f) => f.kind === "scalar" || f.kind === "enum")
+      .map((field): ColumnDescription => {
+        const type = prismaColumnType(field, enums);
+        const precision = /^(datetime|timestamp)\((\d+)\)$/.exec(type)?.[2];
+        const now = precision ? `current_timestamp(${precision})` : "current_timestamp()";
+        const def = field.default as
+          | { name?: string; args?: unknown[] }
+          | string
+          | number
+          | boolean
+          | undefined;
+        let defaultValue: string | null = null;
+        let autoIncrement = false;
+        if (typeof def === "object" && def !== null && "name" in def) {
+          if (def.name === "autoincrement") autoIncrement = true;
+          else if (def.name === "now") defaultValue = now;
+          else if (def.name === "dbgenerated") defaultValue = String(def.args?.[0] ?? "");
+          // uuid(), cuid(), nanoid(), ulid() are generated by the client: no column default.
+        } else if (typeof def === "string") {
+          defaultValue = `'${def.replace(/'/g, "''")}'`;
+        } else if (typeof def === "number") {
+          defaultValue = String(def);
+        } else if (typeof def === "boolean") {
+          defaultValue = def ? "1" : "0";
+        }
+        return {
+          name: field.dbName ?? field.name,
+          type,
+          nullable: !field.isRequired,
+          default: defaultValue,
+          autoIncrement,
+          // Our convention: a Prisma @updatedAt column is also kept current by the database
+          // (ON UPDATE CURRENT_TIMESTAMP), so raw SQL updates maintain it as well.
+          onUpdate: field.isUpdatedAt ? now : null,
+        };
+      });
+
+    const keys = datamodel.indexes
+      .filter((index) => index.model === model.name && index.type !== "fulltext")
+      .map(
+        (index): KeyDescription => ({
+          kind: index.type === "id" ? "primary" : index.type === "unique" ? "unique" : "index",
+          name: index.type === "id" ? "PRIMARY" : (index.dbName ?? null),
+          columns: index.fields.map((f) => columnOf(model, f.name)),
+        }),
+      );
+
+    const foreignKeys = model.fields
+      .filter((f) => f.kind === "object" && (f.relationFromFields?.length ?? 0) > 0)
+      .map((field): ForeignKeyDescription => {
+        const target = models.get(field.type);
+        if (!target)
+          throw new Error(`relation ${model.name}.${field.name} points at unknown model ${field.type}`);
+        const optional = !field.isRequired;
+        return {
+          columns: (field.relationFromFields ?? []).map((f) => columnOf(model, f)),
+          referencedTable: tableOf(target),
+          referencedColumns: (field.relationToFields ?? []).map((f) => columnOf(target, f)),
+          // Prisma's defaults for the MySQL provider when the relation does not say.
+          onDelete: REFERENTIAL_ACTIONS[field.relationOnDelete ?? (optional ? "SetNull" : "Restrict")] ?? "?",
+          onUpdate: REFERENTIAL_ACTIONS[field.relationOnUpdate ?? "Cascade"] ?? "?",
+        };
+      });
+
+    return { name: tableOf(model), columns, keys, foreignKeys };
+  });
+  return { tables };
+}
+
+function prismaColumnType(field: DmmfField, enums: Map<string, string[]>): string {
+  if (field.isList) throw new Error(`field ${field.name}: scalar lists are not supported by MySQL`);
+  if (field.kind === "enum") {
+    const values = enums.get(field.type);
+    if (!values) throw new Error(`field ${field.name} has unknown enum ${field.type}`);
+    return `enum(${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")})`;
+  }
+  if (field.nativeType) {
+    const [name, args] = field.nativeType;
+    const unsigned = name.startsWith("Unsigned");
+    const base = (unsigned ? name.slice("Unsigned".length) : name).toLowerCase();
+    const type = args.length > 0 ? `${base}(${args.join(",")})` : base;
+    return normaliseColumnType(unsigned ? `${type} unsigned` : type);
+  }
+  const type = DEFAULT_MYSQL_TYPES[field.type];
+  if (!type) throw new Error(`field ${field.name}: no MySQL type known for Prisma type ${field.type}`);
+  return normaliseColumnType(type);
+}
+
+/**
+ * One spelling for both sides: MariaDB shows integer display widths (`int(11)`, `bigint(20)`), which
+ * mean nothing, except `tinyint(1)`, which is how a boolean is spelled; `datetime(0)` is `datetime`;
+ * JSON is a LONGTEXT alias in MariaDB.
+ */
+export function normaliseColumnType(type: string): string {
+  // Lower-case the type, never the quoted enum values.
+  let t = type
+    .trim()
+    .replace(/'(?:[^']|'')*'|[^']+/g, (part) =>
+      part.startsWith("'") ? part : part.toLowerCase().replace(/\s+/g, " "),
+    );
+  t = t.replace(/^(tinyint|smallint|mediumint|int|bigint)\((\d+)\)/, (whole, name: string, width: string) =>
+    name === "tinyint" && width === "1" ? whole : name,
+  );
+  t = t.replace(/^(datetime|timestamp|time)\(0\)/, "$1");
+  if (t === "json") t = "longtext";
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The database side.
+
+export type QueryFn = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/**
+ * Reads one database's tables from information_schema. Tables in `ignoreTables` (dbmate's
+ * schema_migrations) are left out.
+ */
+export async function describeDatabase(
+  query: QueryFn,
+  database: string,
+  ignoreTables: readonly string[] = ["schema_migrations"],
+): Promise<SchemaDescription> {
+  const tableRows = await query(
+    "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+    [database],
+  );
+  const columnRows = await query(
+    `SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable,
+            COLUMN_DEFAULT AS def, EXTRA AS extra
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+    [database],
+  );
+  const keyRows = await query(
+    `SELECT TABLE_NAME AS tableName, INDEX_NAME AS name, NON_UNIQUE AS nonUnique, COLUMN_NAME AS columnName,
+            INDEX_TYPE AS indexType
+       FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
+    [database],
+  );
+  const fkRows = await query(
+    `SELECT k.TABLE_NAME AS tableName, k.CONSTRAINT_NAME AS name, k.COLUMN_NAME AS columnName,
+            k.REFERENCED_TABLE_NAME AS referencedTable, k.REFERENCED_COLUMN_NAME AS referencedColumn,
+            r.DELETE_RULE AS onDelete, r.UPDATE_RULE AS onUpdate
+       FROM information_schema.KEY_COLUMN_USAGE k
+       JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+         ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+        AND r.TABLE_NAME = k.TABLE_NAME
+      WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+      ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+    [database],
+  );
+
+  const ignored = new Set(ignoreTables);
+  const tables = new Map<string, TableDescription>();
+  for (const row of tableRows) {
+    const name = String(row.name);
+    if (!ignored.has(name)) tables.set(name, { name, columns: [], keys: [], foreignKeys: [] });
+  }
+  for (const row of columnRows) {
+    const table = tables.get(String(row.tableName));
+    if (!table) continue;
+    const extra = String(row.extra ?? "").toLowerCase();
+    const def = row.def === null || row.def === undefined ? null : String(row.def);
+    table.columns.push({
+      name: String(row.name),
+      type: normaliseColumnType(String(row.type)),
+      nullable: row.nullable === "YES",
+      // MariaDB reports a nullable column without a default as the expression NULL.
+      default:
+        def === null || def === "NULL"
+          ? null
+          : def.toLowerCase().startsWith("current_timestamp")
+            ? def.toLowerCase()
+            : def,
+      autoIncrement: extra.includes("auto_increment"),
+      onUpdate: /on update (\S+)/.exec(extra)?.[1] ?? null,
+    });
+  }
+  const keysByName = new Map<string, KeyDescription>();
+  for (const row of keyRows) {
+    const table = tables.get(String(row.tableName));
+    if (!table) continue;
+    const id = `${table.name}.${String(row.name)}`;
+    let key = keysByName.get(id);
+    if (!key) {
+      const name = String(row.name);
+      const kind = name === "PRIMARY" ? "primary" : Number(row.nonUnique) === 0 ? "unique" : "index";
+      key = { kind, name, columns: [] };
+      keysByName.set(id, key);
+      if (String(row.indexType).toUpperCase() !== "FULLTEXT") table.keys.push(key);
+    }
+    key.columns.push(String(row.columnName));
+  }
+  const fksByName = new Map<string, ForeignKeyDescription>();
+  for (const row of fkRows) {
+    const table = tables.get(String(row.tableName));
+    if (!table) continue;
+    const id = `${table.name}.${String(row.name)}`;
+    let fk = fksByName.get(id);
+    if (!fk) {
+      fk = {
+        columns: [],
+        referencedTable: String(row.referencedTable),
+        referencedColumns: [],
+        onDelete: String(row.onDelete),
+        onUpdate: String(row.onUpdate),
+      };
+      fksByName.set(id, fk);
+      table.foreignKeys.push(fk);
+    }
+    fk.columns.push(String(row.columnName));
+    fk.referencedColumns.push(String(row.referencedColumn));
+  }
+  return { tables: [...tables.values()] };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The comparison.
+
+/**
+ * Every difference between what schema.prisma describes and what the database has, as readable
+ * sentences. An empty list means they agree. Both directions count: a table, column, key or foreign
+ * key that exists only in the database is drift as much as one that exists only in the schema.
+ */
+export function diffSchemas(schema: SchemaDescription, database: SchemaDescription): string[] {
+  const differences: string[] = [];
+  const dbTables = new Map(database.tables.map((t) => [t.name, t]));
+  const schemaTables = new Map(schema.tables.map((t) => [t.name, t]));
+
+  for (const table of schema.tables) {
+    if (!dbTables.has(table.name))
+      differences.push(`table ${table.name}: in schema.prisma but not in the database`);
+  }
+  for (const table of database.tables) {
+    if (!schemaTables.has(table.name))
+      differences.push(`table ${table.name}: in the database but not in schema.prisma`);
+  }
+
+  for (const expected of schema.tables) {
+    const actual = dbTables.get(expected.name);
+    if (!actual) continue;
+    const where = `table ${expected.name}`;
+    const dbColumns = new Map(actual.columns.map((c) => [c.name, c]));
+    const schemaColumns = new Map(expected.columns.map((c) => [c.name, c]));
+    for (const column of expected.columns) {
+      const found = dbColumns.get(column.name);
+      if (!found) {
+        differences.push(
+          `${where}: column ${column.name} (${column.type}) is in schema.prisma but not in the database`,
+        );
+        continue;
+      }
+      const at = `${where}, column ${column.name}`;
+      if (column.type !== found.type) {
+        differences.push(`${at}: type ${column.type} in schema.prisma, ${found.type} in the database`);
+      }
+      if (column.nullable !== found.nullable) {
+        differences.push(
+          `${at}: ${nullability(column)} in schema.prisma, ${nullability(found)} in the database`,
+        );
+      }
+      if (column.default !== found.default) {
+        differences.push(
+          `${at}: default ${column.default ?? "none"} in schema.prisma, ${found.default ?? "none"} in the database`,
+        );
+      }
+      if (column.autoIncrement !== found.autoIncrement) {
+        differences.push(
+          `${at}: ${column.autoIncrement ? "autoincrement" : "not autoincrement"} in schema.prisma, ` +
+            `${found.autoIncrement ? "AUTO_INCREMENT" : "not AUTO_INCREMENT"} in the database`,
+        );
+      }
+      if (column.onUpdate !== found.onUpdate) {
+        differences.push(
+          `${at}: ${column.onUpdate ? "@updatedAt" : "no @updatedAt"} in schema.prisma, ` +
+            `${found.onUpdate ? `ON UPDATE ${found.onUpdate}` : "no ON UPDATE"} in the database`,
+        );
+      }
+    }
+    for (const column of actual.columns) {
+      if (!schemaColumns.has(column.name)) {
+        differences.push(
+          `${where}: column ${column.name} (${column.type}) is in the database but not in schema.prisma`,
+        );
+      }
+    }
+
+    const dbKeys = new Map(actual.keys.map((k) => [keySignature(k), k]));
+    const schemaKeys = new Set(expected.keys.map(keySignature));
+    for (const key of expected.keys) {
+      const found = dbKeys.get(keySignature(key));
+      if (!found) {
+        differences.push(`${where}: ${describeKey(key)} is in schema.prisma but not in the database`);
+      } else if (key.name !== null && key.name !== found.name) {
+        differences.push(`${where}: ${describeKey(key)} is named ${found.name} in the database`);
+      }
+    }
+    for (const key of actual.keys) {
+      if (!schemaKeys.has(keySignature(key))) {
+        differences.push(`${where}: ${describeKey(key)} is in the database but not in schema.prisma`);
+      }
+    }
+
+    const dbFks = new Set(actual.foreignKeys.map(describeForeignKey));
+    const schemaFks = new Set(expected.foreignKeys.map(describeForeignKey));
+    for (const fk of schemaFks) {
+      if (!dbFks.has(fk)) differences.push(`${where}: ${fk} is in schema.prisma but not in the database`);
+    }
+    for (const fk of dbFks) {
+      if (!schemaFks.has(fk)) differences.push(`${where}: ${fk} is in the database but not in schema.prisma`);
+    }
+  }
+  return differences;
+}
+
+function nullability(column: ColumnDescription): string {
+  return column.nullable ? "nullable" : "NOT NULL";
+}
+
+function keySignature(key: KeyDescription): string {
+  return `${key.kind}(${key.columns.join(",")})`;
+}
+
+function describeKey(key: KeyDescription): string {
+  const kind = key.kind === "primary" ? "primary key" : key.kind === "unique" ? "unique key" : "index";
+  const name = key.kind !== "primary" && key.name ? ` ${key.name}` : "";
+  return `${kind}${name} (${key.columns.join(", ")})`;
+}
+
+function describeForeignKey(fk: ForeignKeyDescription): string {
+  return (
+    `foreign key (${fk.columns.join(", ")}) → ${fk.referencedTable} (${fk.referencedColumns.join(", ")}) ` +
+    `ON DELETE ${fk.onDelete} ON UPDATE ${fk.onUpdate}`
+  );
+}

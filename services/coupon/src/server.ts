@@ -1,0 +1,35 @@
+import { createPrismaClient } from "@coupon/db";
+import { closeServer, listen } from "@coupon/http";
+import { createGracefulShutdown } from "@coupon/lifecycle";
+import { createLogger } from "@coupon/logging";
+import { closeRedis, createRedis } from "@coupon/redis";
+import { Registry } from "prom-client";
+import { buildApp } from "./app.ts";
+import { readConfig } from "./config.ts";
+
+const config = readConfig();
+const logger = createLogger({ service: "coupon", level: config.LOG_LEVEL });
+const shutdown = createGracefulShutdown({
+  logger,
+  deadlineMs: config.SHUTDOWN_DEADLINE_MS,
+  drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+});
+shutdown.listen();
+
+const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+const redis = createRedis(config, "coupon");
+
+const app = buildApp({
+  logger,
+  registry: new Registry(),
+  isAccepting: shutdown.isAccepting,
+  readinessChecks: {
+    database: () => prisma.$queryRaw`SELECT 1`,
+    redis: () => redis.ping(),
+  },
+});
+const server = await listen(app, config.PORT, config.HOST);
+shutdown.add({ name: "http", run: () => closeServer(server) });
+shutdown.add({ name: "redis", run: () => closeRedis(redis) });
+shutdown.add({ name: "database", run: () => prisma.$disconnect() });
+logger.info({ address: server.address() }, "listening");

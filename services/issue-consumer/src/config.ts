@@ -1,0 +1,14 @@
+import { env, loadConfig, serviceEnv, z } from "@coupon/config";
+
+export const configSchema = z.object({
+  ...serviceEnv,
+  PORT: env.port(8084),
+  KAFKA_BROKERS: env.list(),
+  KAFKA_CLIENT_ID: env.string().default("issue-consumer"),
+  DATABASE_URL: env.url(["mysql", "mariadb"]),
+  DATABASE_POOL_SIZE: env.positiveInt(10),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export const readConfig = (): Config => loadConfig(configSchema);

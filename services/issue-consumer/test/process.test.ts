@@ -1,0 +1,14 @@
+import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
+import { describeServiceContract, testEndpoints } from "@coupon/testing";
+
+let database: TestDatabase | undefined;
+
+describeServiceContract({
+  service: "issue-consumer",
+  requiredVariable: "DATABASE_URL",
+  validEnv: async () => {
+    database ??= await createTestDatabase(testEndpoints().databaseServerUrl, { label: "consumer_process" });
+    return { DATABASE_URL: database.url, KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(",") };
+  },
+  cleanup: async () => database?.drop(),
+});

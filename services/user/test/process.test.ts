@@ -1,0 +1,14 @@
+import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
+import { describeServiceContract, testEndpoints } from "@coupon/testing";
+
+let database: TestDatabase | undefined;
+
+describeServiceContract({
+  service: "user",
+  requiredVariable: "DATABASE_URL",
+  validEnv: async () => {
+    database ??= await createTestDatabase(testEndpoints().databaseServerUrl, { label: "user_process" });
+    return { DATABASE_URL: database.url };
+  },
+  cleanup: async () => database?.drop(),
+});
