@@ -13,7 +13,7 @@ database_url="mysql://coupon:coupon@127.0.0.1:$MARIADB_PORT/$DATABASE_NAME"
 
 services=(user coupon issue issue-consumer)
 run_dir="$STATE_DIR/services"
-node="$ROOT/node_modules/.bin/node"
+node=$(node_bin)
 
 port_of() {
   case "$1" in
@@ -37,7 +37,7 @@ service_env() {
   esac
 }
 
-ready() { curl -fsS -o /dev/null "http://127.0.0.1:$(port_of "$1")/readyz"; }
+ready() { curl -fs -o /dev/null "http://127.0.0.1:$(port_of "$1")/readyz"; }
 
 migrate() {
   log "migrating database $DATABASE_NAME"
@@ -56,8 +56,9 @@ start() {
     fi
     port_open "$(port_of "$s")" && die "port $(port_of "$s") for $s is taken by another process"
     # shellcheck disable=SC2046 # the environment is a list of words by design
-    (cd "$ROOT/services/$s" && setsid env $(service_env "$s") "$node" src/server.ts \
-      >>"$run_dir/$s.log" 2>&1 </dev/null & echo $! >"$run_dir/$s.pid")
+    (cd "$ROOT/services/$s" && exec setsid env $(service_env "$s") "$node" src/server.ts \
+      >>"$run_dir/$s.log" 2>&1 </dev/null) &
+    echo $! >"$run_dir/$s.pid"
   done
   for s in "${services[@]}"; do
     wait_for "$s on 127.0.0.1:$(port_of "$s")" 60 ready "$s" ||

@@ -19,6 +19,10 @@ MARIADB_PORT=${MARIADB_PORT:-$((port_base + 3306))}
 KAFKA_PORT=${KAFKA_PORT:-$((port_base + 9092))}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((port_base + 9093))}
 
+# The Node 24 binary itself: node_modules/.bin/node is a shell shim whose child would outlive a
+# SIGTERM sent to the shim, so long-running processes are started from the real path.
+node_bin() { "$ROOT/node_modules/.bin/node" -p process.execPath; }
+
 log() { printf '[infra:%s] %s\n' "$INFRA_INSTANCE" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
