@@ -26,7 +26,14 @@ function portOpen(port: number): Promise<boolean> {
 
 async function pidFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith(".pid")).map((e) => resolve(e.parentPath, e.name));
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith(".pid"))
+    .map((e) => resolve(e.parentPath, e.name));
+}
+
+async function recordedPids(): Promise<number[]> {
+  const files = await pidFiles(stateDir);
+  return (await Promise.all(files.map(async (f) => Number(await readFile(f, "utf8"))))).sort();
 }
 
 function alive(pid: number): boolean {
@@ -46,15 +53,12 @@ afterAll(async () => {
 describe("scripts/infra/infra.sh", () => {
   it("when up runs twice, then the second run starts nothing new; down leaves no process behind", async () => {
     await infra("up");
-    const pids = await Promise.all((await pidFiles(stateDir)).map(async (f) => Number(await readFile(f, "utf8"))));
+    const pids = await recordedPids();
     expect(pids).toHaveLength(4);
 
     const second = await infra("up");
     expect(second.stderr.match(/already running/g)).toHaveLength(4);
-    const pidsAfter = await Promise.all(
-      (await pidFiles(stateDir)).map(async (f) => Number(await readFile(f, "utf8"))),
-    );
-    expect(pidsAfter.sort()).toEqual(pids.sort());
+    expect(await recordedPids()).toEqual(pids);
     expect((await infra("status")).stderr).not.toContain("stopped");
 
     await infra("down");
