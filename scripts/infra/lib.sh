@@ -26,7 +26,7 @@ node_bin() { "$ROOT/node_modules/.bin/node" -p process.execPath; }
 log() { printf '[infra:%s] %s\n' "$INFRA_INSTANCE" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# apt-get update runs at most once per script run, and only when something is missing.
+# apt-get update runs only when something is missing, and at most once per script run.
 apt_updated=
 ensure_apt() {
   local missing=() pkg
@@ -36,7 +36,9 @@ ensure_apt() {
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=
   [ "$(id -u)" -eq 0 ] || sudo=sudo
-  if [ -z "$apt_updated" ]; then
+  # Each infra script runs as its own process: package lists refreshed in the last hour are fresh
+  # enough, so one `up` does not update them once per server.
+  if [ -z "$apt_updated" ] && ! find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 | grep -q .; then
     log "apt-get update"
     $sudo apt-get update -qq >&2
     apt_updated=1

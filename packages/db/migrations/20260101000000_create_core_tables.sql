@@ -43,7 +43,8 @@ CREATE TABLE coupons (
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- One row per accepted issuance, written by the issue-consumer from Kafka. The unique key makes the
--- consumer's insert idempotent: a redelivered message cannot create a second row.
+-- consumer's insert idempotent: a redelivered message cannot create a second row. Its leading
+-- column also serves lookups by coupon, so there is no separate index on coupon_id.
 CREATE TABLE coupon_issues (
   id BIGINT NOT NULL AUTO_INCREMENT,
   coupon_id BIGINT NOT NULL,
@@ -51,8 +52,7 @@ CREATE TABLE coupon_issues (
   status ENUM('ACTIVE', 'USED', 'EXPIRED') NOT NULL DEFAULT 'ACTIVE',
   issued_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),
-  UNIQUE KEY uq_coupon_issues_coupon_user (coupon_id, user_id),
-  KEY idx_coupon_issues_coupon_id (coupon_id)
+  UNIQUE KEY uq_coupon_issues_coupon_user (coupon_id, user_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
 -- migrate:down

@@ -2,17 +2,10 @@
 // database on the test MariaDB instance (INFRA_INSTANCE=test scripts/infra/mariadb.sh start), so
 // test files run in parallel without seeing each other's rows.
 import { randomBytes } from "node:crypto";
+import { testEndpoints } from "@coupon/testing";
 import mariadb from "mariadb";
 import { parseDatabaseUrl, withDatabase } from "./database-url.ts";
 import { migrateDatabase } from "./migrate.ts";
-
-/** The test instance's server, as started by scripts/infra/mariadb.sh with INFRA_INSTANCE=test. */
-export const DEFAULT_TEST_SERVER_URL = "mysql://coupon:coupon@127.0.0.1:23306";
-
-/** The server that tests create their databases on: env DATABASE_SERVER_URL, else the test instance. */
-export function testServerUrl(): string {
-  return process.env.DATABASE_SERVER_URL || DEFAULT_TEST_SERVER_URL;
-}
 
 export interface TestDatabase {
   /** Database name, `test_<label>_<random>`. */
@@ -24,6 +17,8 @@ export interface TestDatabase {
 }
 
 export interface CreateTestDatabaseOptions {
+  /** The MariaDB server to create the database on; the test instance's unless given. */
+  serverUrl?: string;
   /** Part of the database name that says who made it, e.g. the test file's name. */
   label?: string;
   /** Apply the migrations (default true); false gives an empty database. */
@@ -31,10 +26,8 @@ export interface CreateTestDatabaseOptions {
 }
 
 /** Creates a uniquely named, migrated database on the server and returns its URL and a drop(). */
-export async function createTestDatabase(
-  serverUrl: string = testServerUrl(),
-  options: CreateTestDatabaseOptions = {},
-): Promise<TestDatabase> {
+export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
+  const serverUrl = options.serverUrl ?? testEndpoints().databaseServerUrl;
   const label = (options.label ?? "db")
     .toLowerCase()
     .replace(/\.test\.ts$|\.ts$/, "")
@@ -77,7 +70,7 @@ async function onServer<T>(serverUrl: string, work: (conn: mariadb.Connection) =
   } catch (error) {
     throw new Error(
       `cannot connect to the test MariaDB at ${config.host}:${config.port} (${(error as Error).message}); ` +
-        "start it with `INFRA_INSTANCE=test scripts/infra/mariadb.sh start` or set DATABASE_SERVER_URL",
+        "run the tests with `pnpm test`, whose global setup starts the test instance",
       { cause: error },
     );
   }

@@ -11,7 +11,7 @@ describe.each([
   let prisma: PrismaClient;
 
   beforeAll(async () => {
-    db = await createTestDatabase(undefined, { label: "prisma_roundtrip" });
+    db = await createTestDatabase({ label: "prisma_roundtrip" });
     prisma = createPrismaClient(db.url, { poolSize: 4, textProtocol });
   });
 

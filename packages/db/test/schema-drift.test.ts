@@ -12,7 +12,7 @@ describe("schema.prisma and the migrated database", () => {
   let migrated: SchemaDescription;
 
   beforeAll(async () => {
-    db = await createTestDatabase(undefined, { label: "schema_drift" });
+    db = await createTestDatabase({ label: "schema_drift" });
     const { host, port, user, password, database } = parseDatabaseUrl(db.url);
     const conn = await mariadb.createConnection({ host, port, user, password, database });
     try {

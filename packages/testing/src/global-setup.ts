@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { endpointsFile } from "./index.ts";
+import { endpointsFile, testInstance } from "./index.ts";
 import { repoRoot } from "./paths.ts";
 
 const infra = resolve(repoRoot, "scripts/infra/infra.sh");
-const env = { ...process.env, INFRA_INSTANCE: "test" };
+const env = { ...process.env, INFRA_INSTANCE: testInstance() };
 
 function run(command: string): void {
   execFileSync(infra, [command], { env, stdio: ["ignore", "inherit", "inherit"] });

@@ -12,7 +12,12 @@ export interface Endpoints {
   kafkaBrokers: string[];
 }
 
-export function endpointsFile(instance = "test"): string {
+/** The infrastructure instance tests use: "test" unless INFRA_INSTANCE names another. */
+export function testInstance(): string {
+  return process.env.INFRA_INSTANCE ?? "test";
+}
+
+export function endpointsFile(instance = testInstance()): string {
   return resolve(repoRoot, ".local", instance, "endpoints.json");
 }
 

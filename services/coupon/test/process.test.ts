@@ -7,7 +7,7 @@ describeServiceContract({
   service: "coupon",
   requiredVariable: "DATABASE_URL",
   validEnv: async () => {
-    database ??= await createTestDatabase(testEndpoints().databaseServerUrl, { label: "coupon_process" });
+    database ??= await createTestDatabase({ label: "coupon_process" });
     return { DATABASE_URL: database.url, REDIS_URL: testEndpoints().redisUrl };
   },
   cleanup: async () => database?.drop(),

@@ -7,7 +7,7 @@ describeServiceContract({
   service: "issue-consumer",
   requiredVariable: "DATABASE_URL",
   validEnv: async () => {
-    database ??= await createTestDatabase(testEndpoints().databaseServerUrl, { label: "consumer_process" });
+    database ??= await createTestDatabase({ label: "consumer_process" });
     return { DATABASE_URL: database.url, KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(",") };
   },
   cleanup: async () => database?.drop(),

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
-import { describeServiceContract, testEndpoints } from "@coupon/testing";
+import { describeServiceContract } from "@coupon/testing";
 
 let database: TestDatabase | undefined;
 
@@ -7,7 +7,7 @@ describeServiceContract({
   service: "user",
   requiredVariable: "DATABASE_URL",
   validEnv: async () => {
-    database ??= await createTestDatabase(testEndpoints().databaseServerUrl, { label: "user_process" });
+    database ??= await createTestDatabase({ label: "user_process" });
     return { DATABASE_URL: database.url };
   },
   cleanup: async () => database?.drop(),
