@@ -1,0 +1,28 @@
+import { env } from "@coupon/config";
+
+export { importPublicJwk, type JwkSet, type PublicJwk, rsaThumbprint, toPublicJwk } from "./jwk.ts";
+export { decodeJwt, type JwtClaims, signRs256 } from "./jwt.ts";
+export { authenticate, principalOf, requireRole } from "./middleware.ts";
+export {
+  createRemoteJwks,
+  JwksUnavailableError,
+  type KeyResolver,
+  type RemoteJwksOptions,
+} from "./remote-jwks.ts";
+export {
+  AuthError,
+  type AuthErrorCode,
+  createJwtVerifier,
+  type JwtVerifier,
+  type JwtVerifierOptions,
+  type Principal,
+  ROLES,
+  type Role,
+} from "./verifier.ts";
+
+/** The token-verification part of a service's environment. */
+export const authEnv = {
+  JWT_JWKS_URL: env.url(["http", "https"]),
+  JWT_ISSUER: env.string().default("coupon-user-service"),
+  JWT_AUDIENCE: env.string().default("coupon-platform"),
+};

@@ -1,0 +1,41 @@
+import { AppError } from "@coupon/http";
+import type { Request, RequestHandler } from "express";
+import { AuthError, type JwtVerifier, type Principal, type Role } from "./verifier.ts";
+
+const principals = new WeakMap<Request, Principal>();
+
+/**
+ * Requires a valid bearer token and records who it names. The user id comes only from the token:
+ * headers such as X-User-Id are never read, so a client cannot act for someone else.
+ */
+export function authenticate(verifier: JwtVerifier): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.headers.authorization;
+    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
+      throw new AuthError("NOT_TOKEN", "send an access token as Authorization: Bearer <token>");
+    }
+    principals.set(req, await verifier.verify(header.slice(header.indexOf(" ")).trim()));
+    next();
+  };
+}
+
+export function requireRole(role: Role): RequestHandler {
+  return (req, _res, next) => {
+    if (principalOf(req).role !== role) {
+      throw new AppError({
+        status: 403,
+        code: "ACCESS_DENIED",
+        title: "Forbidden",
+        detail: `this operation needs the ${role} role`,
+      });
+    }
+    next();
+  };
+}
+
+/** The verified caller of a request that passed authenticate(). */
+export function principalOf(req: Request): Principal {
+  const principal = principals.get(req);
+  if (!principal) throw new Error("principalOf() called on a route without authenticate()");
+  return principal;
+}
