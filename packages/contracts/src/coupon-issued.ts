@@ -1,0 +1,16 @@
+import { z } from "zod";
+
+/**
+ * The value of a `coupon.issued` Kafka record (key: the coupon id as a decimal string). Produced by
+ * the issue service's outbox relay, consumed by the issue-consumer. `issueId` is the outbox stream
+ * entry id: unique per accepted issuance, useful for tracing a row back to its acceptance.
+ */
+export const couponIssuedSchema = z.object({
+  issueId: z.string().min(1),
+  couponId: z.number().int().positive(),
+  eventId: z.number().int().positive(),
+  userId: z.string().regex(/^[1-9][0-9]{0,18}$/),
+  issuedAt: z.iso.datetime(),
+});
+
+export type CouponIssued = z.infer<typeof couponIssuedSchema>;

@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/**
+ * A coupon as the coupon service answers GET /coupons/{couponId} and as it is cached in Redis:
+ * everything the issue service needs to decide an issuance. The issuance window is the event's.
+ * Ids are JSON numbers, as in the original API (database ids stay far below 2^53).
+ */
+export const couponViewSchema = z.object({
+  couponId: z.number().int().positive(),
+  eventId: z.number().int().positive(),
+  discountType: z.enum(["PERCENT", "AMOUNT"]),
+  discountRate: z.number().int().nullable(),
+  discountPrice: z.number().int().nullable(),
+  maxQuantity: z.number().int().nonnegative(),
+  validFrom: z.iso.datetime(),
+  validUntil: z.iso.datetime(),
+  issueStartsAt: z.iso.datetime(),
+  issueEndsAt: z.iso.datetime(),
+});
+
+export type CouponView = z.infer<typeof couponViewSchema>;
+
+/**
+ * Redis keys of one coupon. They share the hash tag {coupon:ID}, so the issuance script, which
+ * touches all of them, stays valid on Redis Cluster.
+ */
+export function couponKeys(couponId: number) {
+  const tag = `{coupon:${couponId}}`;
+  return {
+    /** Hash: the cached CouponView (look-aside; deleted when the coupon changes). */
+    meta: `${tag}:meta`,
+    /** Set: ids of the users who hold the coupon. Its size is the issued count. */
+    issued: `${tag}:issued`,
+    /** Stream: accepted issuances waiting for the relay to publish them to Kafka (the outbox). */
+    outbox: `${tag}:outbox`,
+  };
+}
+
+/** A CouponView as flat Redis hash fields (HSET) and back (HGETALL); undefined for a miss or junk. */
+export function toCacheHash(view: CouponView): Record<string, string> {
+  return { json: JSON.stringify(view) };
+}
+
+export function fromCacheHash(hash: Record<string, string>): CouponView | undefined {
+  if (hash.json === undefined) return undefined;
+  try {
+    const parsed = couponViewSchema.safeParse(JSON.parse(hash.json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
