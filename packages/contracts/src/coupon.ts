@@ -36,6 +36,12 @@ export function couponKeys(couponId: number) {
   };
 }
 
+/**
+ * SET of the ids of coupons whose outbox stream the relay must watch. Added to when a coupon is
+ * first issued from; outside the coupons' hash tags, so it is written with its own command.
+ */
+export const OUTBOX_REGISTRY_KEY = "outbox:coupons";
+
 /** A CouponView as flat Redis hash fields (HSET) and back (HGETALL); undefined for a miss or junk. */
 export function toCacheHash(view: CouponView): Record<string, string> {
   return { json: JSON.stringify(view) };

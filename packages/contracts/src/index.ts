@@ -1,2 +1,9 @@
-export { type CouponView, couponKeys, couponViewSchema, fromCacheHash, toCacheHash } from "./coupon.ts";
+export {
+  type CouponView,
+  couponKeys,
+  couponViewSchema,
+  fromCacheHash,
+  OUTBOX_REGISTRY_KEY,
+  toCacheHash,
+} from "./coupon.ts";
 export { type CouponIssued, couponIssuedSchema } from "./coupon-issued.ts";

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { env, z } from "@coupon/config";
 import { Redis, type RedisOptions } from "ioredis";
 
@@ -63,8 +64,8 @@ export function redisOptions(config: RedisEnv, connectionName: string): RedisOpt
   };
 }
 
-export function createRedis(config: RedisEnv, connectionName: string): Redis {
-  return new Redis(redisOptions(config, connectionName));
+export function createRedis(config: RedisEnv, connectionName: string, overrides: RedisOptions = {}): Redis {
+  return new Redis({ ...redisOptions(config, connectionName), ...overrides });
 }
 
 /** Closes gracefully: pending replies arrive first; falls back to disconnect if Redis is gone. */
@@ -75,4 +76,11 @@ export async function closeRedis(redis: Redis): Promise<void> {
   } catch {
     redis.disconnect();
   }
+}
+
+const LUA_DIR = new URL("../../../lua/", import.meta.url);
+
+/** The source of a script in the repository's lua/ folder (see lua/README.md for the conventions). */
+export function luaScript(fileName: string): string {
+  return readFileSync(new URL(fileName, LUA_DIR), "utf8");
 }

@@ -1,15 +1,31 @@
+import type { JwtVerifier } from "@coupon/auth";
 import { createHttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
 import type { Express } from "express";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
+import type { IssueCoupon } from "./domain/issue-coupon.ts";
+import { couponIssueRoutes } from "./routes/coupon-issues.ts";
 
 export interface AppDeps {
   logger: Logger;
   registry: Registry;
   isAccepting: () => boolean;
   readinessChecks: Record<string, ReadinessCheck>;
+  verifier: JwtVerifier;
+  issueCoupon: IssueCoupon;
 }
 
 export function buildApp(deps: AppDeps): Express {
-  return createHttpApp({ service: "issue", ...deps, routes: () => {} });
+  const outcomes = new Counter({
+    name: "coupon_issue_outcomes_total",
+    help: "Issuance requests by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [deps.registry],
+  });
+  return createHttpApp({
+    service: "issue",
+    ...deps,
+    routes: (app) =>
+      couponIssueRoutes(app, { verifier: deps.verifier, issueCoupon: deps.issueCoupon, outcomes }),
+  });
 }

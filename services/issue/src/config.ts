@@ -1,14 +1,30 @@
+import { authEnv } from "@coupon/auth";
 import { env, loadConfig, serviceEnv, z } from "@coupon/config";
+import { COUPON_ISSUED_TOPIC } from "@coupon/kafka";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 
 export const configSchema = z
   .object({
     ...serviceEnv,
     ...redisEnv,
+    ...authEnv,
     PORT: env.port(8083),
     KAFKA_BROKERS: env.list(),
     KAFKA_CLIENT_ID: env.string().default("issue"),
+    COUPON_ISSUED_TOPIC: env.string().default(COUPON_ISSUED_TOPIC),
     COUPON_SERVICE_URL: env.url(["http", "https"]),
+    COUPON_SERVICE_TIMEOUT_MS: env.positiveInt(2_000),
+    COUPON_LOCAL_CACHE_TTL_MS: env.positiveInt(1_000),
+    COUPON_REDIS_CACHE_TTL_MS: env.positiveInt(60_000),
+    COUPON_NOT_FOUND_TTL_MS: env.positiveInt(1_000),
+    RELAY_ENABLED: env.boolean(true),
+    RELAY_GROUP: env.string().default("outbox-relay"),
+    /** Defaults to the host name: the pod name in Kubernetes, stable across the relay's restarts. */
+    RELAY_CONSUMER: env.string().optional(),
+    RELAY_BATCH_SIZE: env.positiveInt(500),
+    RELAY_BLOCK_MS: env.positiveInt(1_000),
+    RELAY_CLAIM_IDLE_MS: env.positiveInt(30_000),
+    RELAY_MAX_BACKOFF_MS: env.positiveInt(5_000),
   })
   .superRefine(checkRedisEnv);
 

@@ -1,11 +1,18 @@
+import { hostname } from "node:os";
+import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { closeServer, listen } from "@coupon/http";
-import { createKafkaReadiness } from "@coupon/kafka";
+import { createKafka } from "@coupon/kafka";
 import { createGracefulShutdown } from "@coupon/lifecycle";
 import { createLogger } from "@coupon/logging";
 import { closeRedis, createRedis } from "@coupon/redis";
 import { Registry } from "prom-client";
+import { createCouponCatalog } from "./adapters/coupon-catalog.ts";
+import { createKafkaIssuedPublisher } from "./adapters/kafka-issued-publisher.ts";
+import { createOutboxRelay, relayMetrics } from "./adapters/outbox-relay.ts";
+import { createRedisIssuanceStore } from "./adapters/redis-issuance-store.ts";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
+import { createIssueCoupon } from "./domain/issue-coupon.ts";
 
 const config = readConfig();
 const logger = createLogger({ service: "issue", level: config.LOG_LEVEL });
@@ -16,24 +23,63 @@ const shutdown = createGracefulShutdown({
 });
 shutdown.listen();
 
+const registry = new Registry();
 const redis = createRedis(config, "issue");
-const kafkaReadiness = createKafkaReadiness({
-  brokers: config.KAFKA_BROKERS,
-  clientId: `${config.KAFKA_CLIENT_ID}-readiness`,
-  logger,
+const kafkaOptions = { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger };
+
+const issueCoupon = createIssueCoupon({
+  catalog: createCouponCatalog({
+    redis,
+    couponServiceUrl: config.COUPON_SERVICE_URL,
+    localTtlMs: config.COUPON_LOCAL_CACHE_TTL_MS,
+    redisTtlMs: config.COUPON_REDIS_CACHE_TTL_MS,
+    notFoundTtlMs: config.COUPON_NOT_FOUND_TTL_MS,
+    requestTimeoutMs: config.COUPON_SERVICE_TIMEOUT_MS,
+  }),
+  store: createRedisIssuanceStore(redis),
+  now: Date.now,
 });
 
 const app = buildApp({
   logger,
-  registry: new Registry(),
+  registry,
   isAccepting: shutdown.isAccepting,
-  readinessChecks: {
-    redis: () => redis.ping(),
-    kafka: kafkaReadiness.check,
-  },
+  readinessChecks: { redis: () => redis.ping() },
+  verifier: createJwtVerifier({
+    keys: createRemoteJwks({ url: config.JWT_JWKS_URL }),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  }),
+  issueCoupon,
 });
 const server = await listen(app, config.PORT, config.HOST);
 shutdown.add({ name: "http", run: () => closeServer(server) });
-shutdown.add({ name: "kafka", run: kafkaReadiness.close });
+
+// Issuing needs only Redis: Kafka is the relay's business, so it is not a readiness condition here
+// and an outage only grows the outbox. Its health is in the relay's metrics and logs.
+if (config.RELAY_ENABLED) {
+  const relayRedis = createRedis(config, "issue-relay", { enableAutoPipelining: false });
+  const producer = createKafka(kafkaOptions).producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: config.RELAY_MAX_BACKOFF_MS },
+  });
+  const relay = createOutboxRelay({
+    redis: relayRedis,
+    publisher: createKafkaIssuedPublisher(producer, config.COUPON_ISSUED_TOPIC),
+    logger: logger.child({ component: "outbox-relay" }),
+    group: config.RELAY_GROUP,
+    consumer: config.RELAY_CONSUMER ?? hostname(),
+    batchSize: config.RELAY_BATCH_SIZE,
+    blockMs: config.RELAY_BLOCK_MS,
+    claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
+    maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
+    metrics: relayMetrics(registry),
+  });
+  relay.start();
+  shutdown.add({ name: "outbox-relay", run: () => relay.stop() });
+  shutdown.add({ name: "kafka", run: () => producer.disconnect() });
+  shutdown.add({ name: "relay-redis", run: () => closeRedis(relayRedis) });
+}
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 logger.info({ address: server.address() }, "listening");

@@ -1,0 +1,216 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type CouponIssued, couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
+import type { Logger } from "@coupon/logging";
+import type { Redis } from "@coupon/redis";
+import { Counter, type Registry } from "prom-client";
+import { toCouponIssued } from "../domain/outbox-entry.ts";
+
+export interface PublishedRecord {
+  record: CouponIssued;
+  requestId: string | undefined;
+}
+
+/** Resolves only once the broker has acknowledged every record (acks=all). */
+export interface IssuedPublisher {
+  publish(records: PublishedRecord[]): Promise<void>;
+}
+
+export interface RelayMetrics {
+  published(count: number): void;
+  failed(): void;
+  malformed(count: number): void;
+}
+
+export function relayMetrics(registry: Registry): RelayMetrics {
+  const published = new Counter({
+    name: "outbox_relay_published_total",
+    help: "Issuances published to Kafka and removed from the outbox",
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: "outbox_relay_failures_total",
+    help: "Relay rounds that failed (Kafka or Redis unavailable); their entries stay pending",
+    registers: [registry],
+  });
+  const malformed = new Counter({
+    name: "outbox_relay_malformed_total",
+    help: "Outbox entries that are not issuances, left in their stream",
+    registers: [registry],
+  });
+  return {
+    published: (count) => published.inc(count),
+    failed: () => failures.inc(),
+    malformed: (count) => malformed.inc(count),
+  };
+}
+
+export interface OutboxRelayOptions {
+  /** A connection of its own: the relay blocks on XREADGROUP. */
+  redis: Redis;
+  publisher: IssuedPublisher;
+  logger: Logger;
+  group: string;
+  /** Stable per replica (the pod name), so a restarted relay finds its own pending entries. */
+  consumer: string;
+  batchSize: number;
+  blockMs: number;
+  /** Entries another relay read but did not acknowledge for this long are taken over. */
+  claimIdleMs: number;
+  maxBackoffMs: number;
+  metrics?: RelayMetrics;
+}
+
+export interface OutboxRelay {
+  start(): void;
+  /** Finishes the batch in flight and stops; entries not yet acknowledged stay pending. */
+  stop(): Promise<void>;
+}
+
+type StreamReply = [stream: string, entries: [id: string, fields: string[]][]][] | null;
+
+interface Entry {
+  stream: string;
+  id: string;
+  fields: string[];
+}
+
+const STREAM_NAME = /\{coupon:(\d+)\}:outbox$/;
+
+/**
+ * Moves accepted issuances from the per-coupon Redis streams (the outbox) to Kafka. Entries are
+ * acknowledged and deleted only after Kafka acknowledged them, so a relay or broker failure delays
+ * records but never loses them: unacknowledged entries are re-read by this relay and, if it died,
+ * claimed by another one. Kafka may see a record twice; the consumer's unique key absorbs that.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { redis, logger, group, consumer } = options;
+  const prefix = redis.options.keyPrefix ?? "";
+  const withGroup = new Set<string>();
+  let running: Promise<void> | undefined;
+  let stopping = false;
+  let nextClaimAt = 0;
+
+  async function streams(): Promise<string[]> {
+    const couponIds = await redis.smembers(OUTBOX_REGISTRY_KEY);
+    const keys = couponIds.map((id) => couponKeys(Number(id)).outbox);
+    for (const key of keys) {
+      if (withGroup.has(key)) continue;
+      // From id 0: entries written before the group existed are published too.
+      await redis.xgroup("CREATE", key, group, "0", "MKSTREAM").catch((error: Error) => {
+        if (!error.message.startsWith("BUSYGROUP")) throw error;
+      });
+      withGroup.add(key);
+    }
+    return keys;
+  }
+
+  function flatten(reply: StreamReply): Entry[] {
+    return (reply ?? []).flatMap(([stream, entries]) =>
+      entries.filter(([, fields]) => fields !== null).map(([id, fields]) => ({ stream, id, fields })),
+    );
+  }
+
+  async function read(keys: string[], from: "0" | ">"): Promise<Entry[]> {
+    const args: (string | number)[] = ["GROUP", group, consumer, "COUNT", options.batchSize];
+    if (from === ">") args.push("BLOCK", options.blockMs);
+    args.push("STREAMS", ...keys, ...keys.map(() => from));
+    const xreadgroup = redis.xreadgroup as unknown as (...a: (string | number)[]) => Promise<StreamReply>;
+    const reply = await xreadgroup.apply(redis, args);
+    return flatten(reply);
+  }
+
+  async function claimAbandoned(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      const [, claimed] = (await redis.xautoclaim(
+        key,
+        group,
+        consumer,
+        options.claimIdleMs,
+        "0-0",
+        "COUNT",
+        1000,
+      )) as [string, unknown[]];
+      if (claimed.length > 0)
+        logger.warn({ stream: key, count: claimed.length }, "claimed abandoned outbox entries");
+    }
+  }
+
+  /** The stream names in replies carry the connection's key prefix; commands add it themselves. */
+  const unprefixed = (stream: string) => (stream.startsWith(prefix) ? stream.slice(prefix.length) : stream);
+
+  async function settle(entries: Entry[], deleteEntries: boolean): Promise<void> {
+    const byStream = Map.groupBy(entries, (e) => unprefixed(e.stream));
+    const pipeline = redis.pipeline();
+    for (const [stream, items] of byStream) {
+      const ids = items.map((e) => e.id);
+      pipeline.xack(stream, group, ...ids);
+      if (deleteEntries) pipeline.xdel(stream, ...ids);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([error]) => error);
+    if (failure) throw failure[0];
+  }
+
+  async function relayBatch(entries: Entry[]): Promise<void> {
+    const records: PublishedRecord[] = [];
+    const malformed: Entry[] = [];
+    for (const entry of entries) {
+      const parsed = STREAM_NAME.test(entry.stream) ? toCouponIssued(entry.id, entry.fields) : undefined;
+      if (parsed) records.push(parsed);
+      else malformed.push(entry);
+    }
+    if (records.length > 0) await options.publisher.publish(records);
+    await settle(
+      entries.filter((e) => !malformed.includes(e)),
+      true,
+    );
+    if (malformed.length > 0) {
+      // Never written by the issuance script: acknowledged so they do not block the relay, but kept
+      // in the stream for an operator to inspect.
+      logger.error({ entries: malformed }, "malformed outbox entries left in their stream");
+      await settle(malformed, false);
+      options.metrics?.malformed(malformed.length);
+    }
+    options.metrics?.published(records.length);
+  }
+
+  async function loop(): Promise<void> {
+    let failures = 0;
+    while (!stopping) {
+      try {
+        const keys = await streams();
+        if (keys.length === 0) {
+          await sleep(options.blockMs);
+          continue;
+        }
+        if (Date.now() >= nextClaimAt) {
+          await claimAbandoned(keys);
+          nextClaimAt = Date.now() + options.claimIdleMs / 2;
+        }
+        let entries = await read(keys, "0");
+        if (entries.length === 0 && !stopping) entries = await read(keys, ">");
+        if (entries.length > 0) await relayBatch(entries);
+        failures = 0;
+      } catch (error) {
+        failures++;
+        options.metrics?.failed();
+        const backoff = Math.min(options.maxBackoffMs, 100 * 2 ** Math.min(failures, 10));
+        logger.error(
+          { err: error, failures, retry_in_ms: backoff },
+          "outbox relay failed; entries stay pending",
+        );
+        await sleep(backoff);
+      }
+    }
+  }
+
+  return {
+    start() {
+      running ??= loop();
+    },
+    async stop() {
+      stopping = true;
+      await running;
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { authenticate, type JwtVerifier, principalOf } from "@coupon/auth";
+import { AppError, NotFoundError, parseInput } from "@coupon/http";
+import type { Express } from "express";
+import type { Counter } from "prom-client";
+import { z } from "zod";
+import { CouponServiceUnavailableError } from "../adapters/coupon-catalog.ts";
+import type { IssueCoupon, IssueResult } from "../domain/issue-coupon.ts";
+
+const id = z.union([
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, "expected a positive integer")
+    .transform(Number),
+]);
+
+const issueRequest = z.object({ eventId: id, couponId: id });
+
+function conflict(code: string, detail: string) {
+  return new AppError({ status: 409, code, title: "Conflict", detail });
+}
+
+function forbidden(code: string, detail: string) {
+  return new AppError({ status: 403, code, title: "Forbidden", detail });
+}
+
+function toHttpError(result: Exclude<IssueResult, { kind: "issued" }>, couponId: number, eventId: number) {
+  switch (result.kind) {
+    case "coupon-not-found":
+      return new NotFoundError("COUPON_NOT_FOUND", `coupon ${couponId} does not exist`);
+    case "other-event":
+      return new NotFoundError("COUPON_NOT_FOUND", `coupon ${couponId} does not belong to event ${eventId}`);
+    case "duplicate":
+      return conflict("COUPON_ALREADY_ISSUED_BY_USER", `you already hold coupon ${couponId}`);
+    case "sold-out":
+      return conflict("COUPON_ISSUE_QUANTITY_EXCEEDED", `coupon ${couponId} is sold out`);
+    case "not-open":
+      return forbidden(
+        "EVENT_NOT_OPEN",
+        `event ${eventId} has not opened yet (${result.coupon.issueStartsAt})`,
+      );
+    case "closed":
+      return forbidden("EVENT_CLOSED", `event ${eventId} has ended (${result.coupon.issueEndsAt})`);
+  }
+}
+
+export function couponIssueRoutes(
+  app: Express,
+  deps: { verifier: JwtVerifier; issueCoupon: IssueCoupon; outcomes: Counter<"outcome"> },
+): void {
+  app.post("/coupon-issues", authenticate(deps.verifier), async (req, res) => {
+    const { eventId, couponId } = parseInput(issueRequest, req.body);
+    const { userId } = principalOf(req);
+    let result: IssueResult;
+    try {
+      const requestId = String(res.getHeader("x-request-id") ?? "");
+      result = await deps.issueCoupon({ userId, eventId, couponId, requestId });
+    } catch (error) {
+      if (!(error instanceof CouponServiceUnavailableError)) throw error;
+      throw new AppError({
+        status: 503,
+        code: "COUPON_SERVICE_UNAVAILABLE",
+        title: "Service unavailable",
+        detail: "coupon details cannot be loaded right now; try again shortly",
+        headers: { "retry-after": "1" },
+      });
+    }
+    deps.outcomes.inc({ outcome: result.kind });
+    if (result.kind !== "issued") throw toHttpError(result, couponId, eventId);
+    res.status(201).json({
+      issueId: result.issueId,
+      couponId,
+      eventId,
+      userId,
+      issuedAt: result.issuedAt.toISOString(),
+    });
+  });
+}
