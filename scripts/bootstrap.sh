@@ -27,4 +27,5 @@ case "$node_version" in
 esac
 
 "$ROOT/scripts/infra/infra.sh" install
+"$ROOT/scripts/edge.sh" install
 log "bootstrap done (node $node_version, pnpm $pnpm_version)"

@@ -19,6 +19,13 @@ MARIADB_PORT=${MARIADB_PORT:-$((port_base + 3306))}
 KAFKA_PORT=${KAFKA_PORT:-$((port_base + 9092))}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((port_base + 9093))}
 
+# The local system (./dev up) on loopback: the edge in front, the four services behind it.
+EDGE_PORT=${EDGE_PORT:-8080}
+USER_PORT=${USER_PORT:-8081}
+COUPON_PORT=${COUPON_PORT:-8082}
+ISSUE_PORT=${ISSUE_PORT:-8083}
+ISSUE_CONSUMER_PORT=${ISSUE_CONSUMER_PORT:-8084}
+
 # The Node 24 binary itself: node_modules/.bin/node is a shell shim whose child would outlive a
 # SIGTERM sent to the shim, so long-running processes are started from the real path.
 node_bin() { "$ROOT/node_modules/.bin/node" -p process.execPath; }
