@@ -1,15 +1,30 @@
+import { authenticate, type JwtVerifier, requireRole } from "@coupon/auth";
 import { createHttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
 import type { Express } from "express";
 import type { Registry } from "prom-client";
+import type { CouponCatalog } from "./domain/coupon-catalog.ts";
+import { couponRoutes } from "./routes/coupons.ts";
+import { eventRoutes } from "./routes/events.ts";
 
 export interface AppDeps {
   logger: Logger;
   registry: Registry;
   isAccepting: () => boolean;
   readinessChecks: Record<string, ReadinessCheck>;
+  verifier: JwtVerifier;
+  catalog: CouponCatalog;
 }
 
-export function buildApp(deps: AppDeps): Express {
-  return createHttpApp({ service: "coupon", ...deps, routes: () => {} });
+/** Writes need an admin's token; reads are public, as the issue service and clients read coupons. */
+export function buildApp({ verifier, catalog, ...deps }: AppDeps): Express {
+  const adminOnly = [authenticate(verifier), requireRole("admin")];
+  return createHttpApp({
+    service: "coupon",
+    ...deps,
+    routes: (app) => {
+      eventRoutes(app, { catalog, adminOnly });
+      couponRoutes(app, { catalog, adminOnly });
+    },
+  });
 }

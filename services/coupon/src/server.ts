@@ -1,11 +1,22 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { createPrismaClient } from "@coupon/db";
 import { closeServer, listen } from "@coupon/http";
 import { createGracefulShutdown } from "@coupon/lifecycle";
 import { createLogger } from "@coupon/logging";
 import { closeRedis, createRedis } from "@coupon/redis";
 import { Registry } from "prom-client";
+import { createPrismaCouponRepository } from "./adapters/prisma-coupon-repository.ts";
+import { createRedisCouponCache } from "./adapters/redis-coupon-cache.ts";
+import { createRedisIssuedCounter } from "./adapters/redis-issued-counter.ts";
+import { createRedisLease } from "./adapters/redis-lease.ts";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
+import { createCouponCatalog } from "./domain/coupon-catalog.ts";
+import { createWriteBackJob } from "./domain/write-back.ts";
+
+const WRITE_BACK_LEASE_KEY = "coupon-service:write-back:lease";
 
 const config = readConfig();
 const logger = createLogger({ service: "coupon", level: config.LOG_LEVEL });
@@ -16,8 +27,38 @@ const shutdown = createGracefulShutdown({
 });
 shutdown.listen();
 
+const verifier = createJwtVerifier({
+  keys: createRemoteJwks({ url: config.JWT_JWKS_URL }),
+  issuer: config.JWT_ISSUER,
+  audience: config.JWT_AUDIENCE,
+});
 const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const redis = createRedis(config, "coupon");
+
+const repository = createPrismaCouponRepository(prisma);
+const issued = createRedisIssuedCounter(redis);
+const catalog = createCouponCatalog({
+  repository,
+  cache: createRedisCouponCache(redis, {
+    ttlMs: config.COUPON_CACHE_TTL_MS,
+    notFoundTtlMs: config.COUPON_CACHE_NOT_FOUND_TTL_MS,
+  }),
+  issued,
+  logger,
+});
+const writeBack = createWriteBackJob({
+  lease: createRedisLease(redis, {
+    key: WRITE_BACK_LEASE_KEY,
+    // The pod name first, so that the lease's value tells an operator which replica writes.
+    holder: `${hostname()}:${process.pid}:${randomUUID()}`,
+    ttlMs: config.WRITE_BACK_LEASE_TTL_MS,
+  }),
+  repository,
+  issued,
+  intervalMs: config.WRITE_BACK_INTERVAL_MS,
+  graceMs: config.WRITE_BACK_GRACE_MS,
+  logger,
+});
 
 const app = buildApp({
   logger,
@@ -27,9 +68,13 @@ const app = buildApp({
     database: () => prisma.$queryRaw`SELECT 1`,
     redis: () => redis.ping(),
   },
+  verifier,
+  catalog,
 });
 const server = await listen(app, config.PORT, config.HOST);
+writeBack.start();
 shutdown.add({ name: "http", run: () => closeServer(server) });
+shutdown.add({ name: "write-back", run: () => writeBack.stop() });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
 logger.info({ address: server.address() }, "listening");

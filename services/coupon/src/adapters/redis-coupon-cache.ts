@@ -1,0 +1,54 @@
+import { type CouponView, couponKeys, fromCacheHash, toCacheHash } from "@coupon/contracts";
+import type { Redis } from "@coupon/redis";
+import type { CouponCache } from "../domain/ports.ts";
+
+export interface RedisCouponCacheOptions {
+  /** Lifetime of a cached view; bounds how long a missed invalidation can serve old terms. */
+  ttlMs: number;
+  /** Lifetime of a "no such coupon" entry. */
+  notFoundTtlMs: number;
+}
+
+/**
+ * A field the contract's fromCacheHash does not know, so the issue service reads a "not found"
+ * entry as a miss and asks this service, which answers 404 from it without a database read.
+ */
+const NOT_FOUND_FIELD = "notFound";
+
+async function execOrThrow(transaction: ReturnType<Redis["multi"]>): Promise<void> {
+  const replies = await transaction.exec();
+  const failed = replies?.find(([error]) => error);
+  if (failed) throw failed[0];
+}
+
+/**
+ * The coupon view in the Redis hash that the issue service reads too (`couponKeys(id).meta`, in
+ * the contract's toCacheHash format). Fields are written, never the whole hash replaced, like the
+ * issue service does: when both a view and a "not found" are present, the view wins.
+ */
+export function createRedisCouponCache(redis: Redis, options: RedisCouponCacheOptions): CouponCache {
+  return {
+    async get(couponId) {
+      const hash = await redis.hgetall(couponKeys(couponId).meta);
+      const view = fromCacheHash(hash);
+      if (view) return { found: true, view };
+      if (hash[NOT_FOUND_FIELD] !== undefined) return { found: false };
+      return undefined;
+    },
+
+    put(view: CouponView) {
+      const key = couponKeys(view.couponId).meta;
+      // One transaction, so the entry never exists without its expiry.
+      return execOrThrow(redis.multi().hset(key, toCacheHash(view)).pexpire(key, options.ttlMs));
+    },
+
+    putNotFound(couponId) {
+      const key = couponKeys(couponId).meta;
+      return execOrThrow(redis.multi().hset(key, NOT_FOUND_FIELD, "1").pexpire(key, options.notFoundTtlMs));
+    },
+
+    async invalidate(couponId) {
+      await redis.del(couponKeys(couponId).meta);
+    },
+  };
+}
