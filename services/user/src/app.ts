@@ -1,15 +1,33 @@
+import type { JwkSet, JwtVerifier } from "@coupon/auth";
 import { createHttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
 import type { Express } from "express";
 import type { Registry } from "prom-client";
+import type { AccountService } from "./domain/accounts.ts";
+import { jwksRoutes } from "./routes/jwks.ts";
+import { userRoutes } from "./routes/users.ts";
 
 export interface AppDeps {
   logger: Logger;
   registry: Registry;
   isAccepting: () => boolean;
   readinessChecks: Record<string, ReadinessCheck>;
+  accounts: AccountService;
+  verifier: JwtVerifier;
+  jwks: JwkSet;
+  /** Express's `trust proxy` setting (TRUST_PROXY). */
+  trustProxy: boolean | number | string[];
 }
 
-export function buildApp(deps: AppDeps): Express {
-  return createHttpApp({ service: "user", ...deps, routes: () => {} });
+export function buildApp({ accounts, verifier, jwks, trustProxy, ...http }: AppDeps): Express {
+  const app = createHttpApp({
+    service: "user",
+    ...http,
+    routes: (routes) => {
+      routes.use(jwksRoutes(jwks));
+      routes.use(userRoutes({ accounts, verifier, registry: http.registry }));
+    },
+  });
+  app.set("trust proxy", trustProxy);
+  return app;
 }

@@ -2,9 +2,11 @@ import { createPrismaClient } from "@coupon/db";
 import { closeServer, listen } from "@coupon/http";
 import { createGracefulShutdown } from "@coupon/lifecycle";
 import { createLogger } from "@coupon/logging";
+import { closeRedis, createRedis } from "@coupon/redis";
 import { Registry } from "prom-client";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
+import { wireUserService } from "./wiring.ts";
 
 const config = readConfig();
 const logger = createLogger({ service: "user", level: config.LOG_LEVEL });
@@ -16,14 +18,28 @@ const shutdown = createGracefulShutdown({
 shutdown.listen();
 
 const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+const redis = createRedis(config, "user");
+const { accounts, keyRing, verifier } = wireUserService(config, { prisma, redis });
+logger.info(
+  { signing_kid: keyRing.signingKey.kid, published_kids: keyRing.jwks.keys.map((key) => key.kid) },
+  "signing keys loaded",
+);
 
 const app = buildApp({
   logger,
   registry: new Registry(),
   isAccepting: shutdown.isAccepting,
-  readinessChecks: { database: () => prisma.$queryRaw`SELECT 1` },
+  readinessChecks: {
+    database: () => prisma.$queryRaw`SELECT 1`,
+    redis: () => redis.ping(),
+  },
+  accounts,
+  verifier,
+  jwks: keyRing.jwks,
+  trustProxy: config.TRUST_PROXY,
 });
 const server = await listen(app, config.PORT, config.HOST);
 shutdown.add({ name: "http", run: () => closeServer(server) });
+shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
 logger.info({ address: server.address() }, "listening");
