@@ -1,14 +1,16 @@
-import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
-import { describeServiceContract, testEndpoints } from "@coupon/testing";
+import { describeServiceContract } from "@coupon/testing";
+import { createTestBed, type TestBed } from "./support.ts";
 
-let database: TestDatabase | undefined;
+// Topics and groups of its own: a consumer started on the shared defaults would take records that
+// belong to other tests.
+let bed: Promise<TestBed> | undefined;
 
 describeServiceContract({
   service: "issue-consumer",
   requiredVariable: "DATABASE_URL",
   validEnv: async () => {
-    database ??= await createTestDatabase({ label: "consumer_process" });
-    return { DATABASE_URL: database.url, KAFKA_BROKERS: testEndpoints().kafkaBrokers.join(",") };
+    bed ??= createTestBed("process");
+    return { ...(await bed).env };
   },
-  cleanup: async () => database?.drop(),
+  cleanup: async () => (await bed)?.dispose(),
 });

@@ -1,0 +1,53 @@
+import type { EachBatchPayload, Kafka } from "kafkajs";
+
+export interface BatchConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  /** Commits are the handler's job: it resolves and commits offsets only once its records are safe. */
+  eachBatch: (payload: EachBatchPayload) => Promise<void>;
+  maxWaitTimeInMs: number;
+  sessionTimeout: number;
+  /** Called when the consumer crashed and kafkajs gave up on it: it consumes no more. */
+  onCrash: (error: Error) => void;
+}
+
+export interface BatchConsumer {
+  /**
+   * Waits for the batch in flight (the handler commits what it finished), leaves the group and
+   * disconnects. Rejects with the error of a crash kafkajs did not restart from, if there was one.
+   */
+  stop(): Promise<void>;
+}
+
+/** Joins the group and starts consuming; resolves once the consumer runs. */
+export async function startBatchConsumer(options: BatchConsumerOptions): Promise<BatchConsumer> {
+  const consumer = options.kafka.consumer({
+    groupId: options.groupId,
+    maxWaitTimeInMs: options.maxWaitTimeInMs,
+    sessionTimeout: options.sessionTimeout,
+    // Kafka's rule of thumb: a third of the session timeout at most; a tenth leaves room for slow batches.
+    heartbeatInterval: Math.floor(options.sessionTimeout / 10),
+  });
+  let crash: Error | undefined;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) return;
+    crash = payload.error;
+    options.onCrash(payload.error);
+  });
+  await consumer.connect();
+  try {
+    // A group without committed offsets (a new deployment, a new topic) must not skip what is there.
+    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: options.eachBatch });
+  } catch (error) {
+    await consumer.disconnect().catch(() => {});
+    throw error;
+  }
+  return {
+    async stop() {
+      await consumer.disconnect();
+      if (crash) throw crash;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { Counter, Histogram, type Registry } from "prom-client";
+
+/** Which consumer counted: the one on `coupon.issued` or the one on its retry topic. */
+export type Source = "issued" | "retry";
+
+export interface ConsumerMetrics {
+  persisted: Counter<"source">;
+  duplicates: Counter<"source">;
+  retried: Counter<"source">;
+  deadLettered: Counter<"source" | "kind">;
+  databaseUnavailable: Counter<"source">;
+  insertDuration: Histogram<"statement">;
+}
+
+export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
+  const registers = [registry];
+  return {
+    persisted: new Counter({
+      name: "issue_consumer_records_persisted_total",
+      help: "Issuances written as new coupon_issues rows",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    duplicates: new Counter({
+      name: "issue_consumer_records_duplicate_total",
+      help: "Issuances skipped because their row already existed (redelivered records)",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    retried: new Counter({
+      name: "issue_consumer_records_retried_total",
+      help: "Records the database rejected, sent to the retry topic",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: "issue_consumer_records_dead_lettered_total",
+      help: "Records parked in the dead-letter topic, by kind (poison or rejected after the last retry)",
+      labelNames: ["source", "kind"] as const,
+      registers,
+    }),
+    databaseUnavailable: new Counter({
+      name: "issue_consumer_database_unavailable_total",
+      help: "Batches put back because the database was unavailable; they are tried again after a backoff",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    insertDuration: new Histogram({
+      name: "issue_consumer_insert_duration_seconds",
+      help: "Duration of INSERT statements: one per batch, or one per row while isolating a rejected row",
+      labelNames: ["statement"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}
