@@ -4,12 +4,18 @@
 # usage: services.sh start|stop|status
 source "$(dirname "$0")/infra/lib.sh"
 
-USER_PORT=${USER_PORT:-8081}
-COUPON_PORT=${COUPON_PORT:-8082}
-ISSUE_PORT=${ISSUE_PORT:-8083}
-ISSUE_CONSUMER_PORT=${ISSUE_CONSUMER_PORT:-8084}
 DATABASE_NAME=${DATABASE_NAME:-coupon}
 database_url="mysql://coupon:coupon@127.0.0.1:$MARIADB_PORT/$DATABASE_NAME"
+
+# The user service's signing key, made on the first start and kept under .local (never committed).
+# PEM files put in the published folder are published in the JWKS too: the next key before a
+# rotation, the previous one after it (README, "Users and tokens").
+keys_dir="$STATE_DIR/keys"
+signing_key="$keys_dir/signing.pem"
+published_keys_dir="$keys_dir/published"
+jwks_url="http://127.0.0.1:$USER_PORT/.well-known/jwks.json"
+DEV_ADMIN_EMAIL=${DEV_ADMIN_EMAIL:-admin@coupon.local}
+DEV_ADMIN_PASSWORD=${DEV_ADMIN_PASSWORD:-coupon-admin}
 
 services=(user coupon issue issue-consumer)
 run_dir="$STATE_DIR/services"
@@ -27,11 +33,17 @@ port_of() {
 service_env() {
   echo "PORT=$(port_of "$1")" "HOST=127.0.0.1" "LOG_LEVEL=${LOG_LEVEL:-info}"
   case "$1" in
-    user) echo "DATABASE_URL=$database_url" ;;
-    coupon) echo "DATABASE_URL=$database_url" "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" ;;
+    user)
+      echo "DATABASE_URL=$database_url" "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" \
+        "JWT_PRIVATE_KEY_FILE=$signing_key" "JWT_PUBLISHED_KEYS_DIR=$published_keys_dir"
+      ;;
+    coupon)
+      echo "DATABASE_URL=$database_url" "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" \
+        "JWT_JWKS_URL=http://127.0.0.1:$USER_PORT/.well-known/jwks.json"
+      ;;
     issue)
       echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" \
-        "COUPON_SERVICE_URL=http://127.0.0.1:$COUPON_PORT"
+        "COUPON_SERVICE_URL=http://127.0.0.1:$COUPON_PORT" "JWT_JWKS_URL=$jwks_url"
       ;;
     issue-consumer) echo "DATABASE_URL=$database_url" "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" ;;
   esac
@@ -45,9 +57,26 @@ migrate() {
     DATABASE_URL="$database_url" "$node" scripts/migrate.ts >&2)
 }
 
+ensure_signing_key() {
+  mkdir -p "$published_keys_dir"
+  [ -f "$signing_key" ] && return 0
+  log "generating the user service's signing key ${signing_key#"$ROOT"/}"
+  "$node" "$ROOT/services/user/src/commands/generate-signing-key.ts" "$signing_key" >/dev/null
+}
+
+# Idempotent: creates the dev admin, or gives it back its role and password.
+create_dev_admin() {
+  log "dev admin $DEV_ADMIN_EMAIL"
+  (cd "$ROOT/services/user" &&
+    DATABASE_URL="$database_url" ADMIN_EMAIL="$DEV_ADMIN_EMAIL" ADMIN_PASSWORD="$DEV_ADMIN_PASSWORD" \
+      LOG_LEVEL=warn "$node" src/commands/create-admin.ts >&2)
+}
+
 start() {
   mkdir -p "$run_dir"
   migrate
+  ensure_signing_key
+  create_dev_admin
   local s
   for s in "${services[@]}"; do
     if pid_alive "$run_dir/$s.pid"; then
