@@ -6,6 +6,7 @@ export default defineConfig({
       "packages/*/{src,test}/**/*.test.ts",
       "services/*/{src,test}/**/*.test.ts",
       "scripts/**/*.test.ts",
+      "tests/**/*.test.ts",
     ],
     globalSetup: ["packages/testing/src/global-setup.ts"],
     testTimeout: 60_000,

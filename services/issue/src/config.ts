@@ -11,7 +11,7 @@ export const configSchema = z
     PORT: env.port(8083),
     KAFKA_BROKERS: env.list(),
     KAFKA_CLIENT_ID: env.string().default("issue"),
-    COUPON_ISSUED_TOPIC: env.string().default(COUPON_ISSUED_TOPIC),
+    KAFKA_ISSUED_TOPIC: env.string().default(COUPON_ISSUED_TOPIC),
     COUPON_SERVICE_URL: env.url(["http", "https"]),
     COUPON_SERVICE_TIMEOUT_MS: env.positiveInt(2_000),
     COUPON_LOCAL_CACHE_TTL_MS: env.positiveInt(1_000),

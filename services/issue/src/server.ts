@@ -66,7 +66,7 @@ if (config.RELAY_ENABLED) {
   });
   const relay = createOutboxRelay({
     redis: relayRedis,
-    publisher: createKafkaIssuedPublisher(producer, config.COUPON_ISSUED_TOPIC),
+    publisher: createKafkaIssuedPublisher(producer, config.KAFKA_ISSUED_TOPIC),
     logger: logger.child({ component: "outbox-relay" }),
     group: config.RELAY_GROUP,
     consumer: config.RELAY_CONSUMER ?? hostname(),

@@ -1,0 +1,161 @@
+import { execFile } from "node:child_process";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
+import { createKafka } from "@coupon/kafka";
+import { repoRoot, type ServiceProcess, startService, testEndpoints } from "@coupon/testing";
+
+const run = promisify(execFile);
+
+export const ADMIN = { email: "admin@system.test", password: "system-admin-pw" };
+
+export interface System {
+  database: TestDatabase;
+  privateKeyPem: string;
+  services: Record<"user" | "coupon" | "issue" | "consumer", ServiceProcess>;
+  /** Asks a service, failing loudly on an unexpected status. */
+  call<T>(
+    service: "user" | "coupon" | "issue",
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<T>;
+  adminToken(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The four services as separate processes, wired like ./dev up wires them, on their own database,
+ * Redis key prefix and Kafka topics, so a system test file runs beside the others.
+ */
+export async function startSystem(label: string, kafkaBrokers: string[]): Promise<System> {
+  const id = randomUUID().slice(0, 8);
+  const database = await createTestDatabase({ label: `system_${label}` });
+  const keyDir = await mkdtemp(join(tmpdir(), "system-keys-"));
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const privateKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+  const keyFile = join(keyDir, "signing.pem");
+  await writeFile(keyFile, privateKeyPem, { mode: 0o600 });
+
+  const topics = { issued: `system.${id}.issued`, retry: `system.${id}.retry`, dlt: `system.${id}.dlt` };
+  const admin = createKafka({ brokers: kafkaBrokers, clientId: `system-${id}` }).admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })),
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+
+  const redis = { REDIS_URL: testEndpoints().redisUrl, REDIS_KEY_PREFIX: `system:${id}:` };
+  const common = { LOG_LEVEL: "info", ARGON2_MEMORY_KIB: "4096", ARGON2_TIME_COST: "1" };
+  await run(process.execPath, [resolve(repoRoot, "services/user/src/commands/create-admin.ts")], {
+    env: { ...common, DATABASE_URL: database.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
+  });
+
+  const user = await startService("user", {
+    ...common,
+    ...redis,
+    DATABASE_URL: database.url,
+    JWT_PRIVATE_KEY_FILE: keyFile,
+  });
+  const jwks = { JWT_JWKS_URL: `${user.baseUrl}/.well-known/jwks.json` };
+  const coupon = await startService("coupon", { ...common, ...redis, ...jwks, DATABASE_URL: database.url });
+  const issue = await startService("issue", {
+    ...common,
+    ...redis,
+    ...jwks,
+    COUPON_SERVICE_URL: coupon.baseUrl,
+    KAFKA_BROKERS: kafkaBrokers.join(","),
+    KAFKA_ISSUED_TOPIC: topics.issued,
+    RELAY_CONSUMER: `system-${id}`,
+    RELAY_BLOCK_MS: "200",
+    RELAY_MAX_BACKOFF_MS: "1000",
+  });
+  const consumer = await startService("issue-consumer", {
+    ...common,
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: kafkaBrokers.join(","),
+    KAFKA_ISSUED_TOPIC: topics.issued,
+    KAFKA_RETRY_TOPIC: topics.retry,
+    KAFKA_DLT_TOPIC: topics.dlt,
+    KAFKA_CONSUMER_GROUP: `system-${id}`,
+    KAFKA_RETRY_CONSUMER_GROUP: `system-${id}-retry`,
+    KAFKA_MAX_WAIT_MS: "100",
+  });
+  const services = { user, coupon, issue, consumer };
+
+  async function call<T>(
+    service: "user" | "coupon" | "issue",
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<T> {
+    const res = await fetch(`${services[service].baseUrl}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  return {
+    database,
+    privateKeyPem,
+    services,
+    call,
+    async adminToken() {
+      const login = await call<{ token: { accessToken: string } }>("user", "POST", "/users/login", ADMIN);
+      return login.token.accessToken;
+    },
+    async stop() {
+      const exits = await Promise.all(Object.values(services).map((s) => s.stop("SIGTERM")));
+      await rm(keyDir, { recursive: true, force: true });
+      await database.drop();
+      const failed = exits.filter((e) => e.code !== 0);
+      if (failed.length > 0)
+        throw new Error(`services did not stop cleanly:\n${failed.map((f) => f.stderr).join("\n")}`);
+    },
+  };
+}
+
+/** Opens an event now with one coupon of the given stock, as an admin would. */
+export async function openFlashSale(
+  system: System,
+  stock: number,
+): Promise<{ eventId: number; couponId: number }> {
+  const token = await system.adminToken();
+  const now = Date.now();
+  const event = await system.call<{ eventId: number }>(
+    "coupon",
+    "POST",
+    "/events",
+    {
+      name: "system test",
+      startsAt: new Date(now - 1_000).toISOString(),
+      endsAt: new Date(now + 3_600_000).toISOString(),
+    },
+    token,
+  );
+  const coupon = await system.call<{ couponId: number }>(
+    "coupon",
+    "POST",
+    "/coupons",
+    {
+      eventId: event.eventId,
+      discountType: "PERCENT",
+      discountRate: 10,
+      maxQuantity: stock,
+      validFrom: new Date(now).toISOString(),
+      validUntil: new Date(now + 86_400_000).toISOString(),
+    },
+    token,
+  );
+  return { eventId: event.eventId, couponId: coupon.couponId };
+}
