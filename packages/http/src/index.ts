@@ -8,5 +8,5 @@ export {
   problemType,
   ValidationError,
 } from "./errors.ts";
-export { closeServer, listen } from "./server.ts";
+export { closeServer, listen, serve } from "./server.ts";
 export { parseInput } from "./validation.ts";

@@ -1,4 +1,6 @@
 import type { Server } from "node:http";
+import type { GracefulShutdown } from "@coupon/lifecycle";
+import type { Logger } from "@coupon/logging";
 import type { Express } from "express";
 
 export function listen(app: Express, port: number, host = "0.0.0.0"): Promise<Server> {
@@ -16,4 +18,18 @@ export function closeServer(server: Server): Promise<void> {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeIdleConnections();
   });
+}
+
+/**
+ * Listens, makes closing the server the first shutdown step (stop accepting, answer what is in
+ * flight) and logs the address, which is how tests and operators learn the port.
+ */
+export async function serve(
+  app: Express,
+  options: { port: number; host: string; logger: Logger; shutdown: Pick<GracefulShutdown, "add"> },
+): Promise<Server> {
+  const server = await listen(app, options.port, options.host);
+  options.shutdown.add({ name: "http", run: () => closeServer(server) });
+  options.logger.info({ address: server.address() }, "listening");
+  return server;
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "@coupon/logging";
+import { createLogger, type Logger, type LogLevel } from "@coupon/logging";
 
 /** One thing to close on the way out, in order: the HTTP server, Kafka, Redis, the database… */
 export interface ShutdownStep {
@@ -73,4 +73,26 @@ export function createGracefulShutdown(options: GracefulShutdownOptions): Gracef
       for (const signal of signals) process.on(signal, () => void this.begin(signal));
     },
   };
+}
+
+/** The variables of serviceEnv (packages/config) that the runtime of a service needs. */
+export interface RuntimeConfig {
+  LOG_LEVEL: LogLevel;
+  SHUTDOWN_DEADLINE_MS: number;
+  SHUTDOWN_DRAIN_DELAY_MS: number;
+}
+
+/** The logger and the signal-driven shutdown every long-running process starts with. */
+export function createServiceRuntime(
+  service: string,
+  config: RuntimeConfig,
+): { logger: Logger; shutdown: GracefulShutdown } {
+  const logger = createLogger({ service, level: config.LOG_LEVEL });
+  const shutdown = createGracefulShutdown({
+    logger,
+    deadlineMs: config.SHUTDOWN_DEADLINE_MS,
+    drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+  });
+  shutdown.listen();
+  return { logger, shutdown };
 }

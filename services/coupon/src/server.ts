@@ -2,9 +2,8 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { createPrismaClient } from "@coupon/db";
-import { closeServer, listen } from "@coupon/http";
-import { createGracefulShutdown } from "@coupon/lifecycle";
-import { createLogger } from "@coupon/logging";
+import { serve } from "@coupon/http";
+import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
 import { Registry } from "prom-client";
 import { createPrismaCouponRepository } from "./adapters/prisma-coupon-repository.ts";
@@ -19,13 +18,7 @@ import { createWriteBackJob } from "./domain/write-back.ts";
 const WRITE_BACK_LEASE_KEY = "coupon-service:write-back:lease";
 
 const config = readConfig();
-const logger = createLogger({ service: "coupon", level: config.LOG_LEVEL });
-const shutdown = createGracefulShutdown({
-  logger,
-  deadlineMs: config.SHUTDOWN_DEADLINE_MS,
-  drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-});
-shutdown.listen();
+const { logger, shutdown } = createServiceRuntime("coupon", config);
 
 const verifier = createJwtVerifier({
   keys: createRemoteJwks({ url: config.JWT_JWKS_URL }),
@@ -71,10 +64,8 @@ const app = buildApp({
   verifier,
   catalog,
 });
-const server = await listen(app, config.PORT, config.HOST);
+await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
 writeBack.start();
-shutdown.add({ name: "http", run: () => closeServer(server) });
 shutdown.add({ name: "write-back", run: () => writeBack.stop() });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
-logger.info({ address: server.address() }, "listening");

@@ -1,21 +1,14 @@
 import { createPrismaClient } from "@coupon/db";
-import { closeServer, listen } from "@coupon/http";
+import { serve } from "@coupon/http";
 import { createKafka, createKafkaReadiness } from "@coupon/kafka";
-import { createGracefulShutdown } from "@coupon/lifecycle";
-import { createLogger } from "@coupon/logging";
+import { createServiceRuntime } from "@coupon/lifecycle";
 import { Registry } from "prom-client";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
 import { startPipeline } from "./pipeline.ts";
 
 const config = readConfig();
-const logger = createLogger({ service: "issue-consumer", level: config.LOG_LEVEL });
-const shutdown = createGracefulShutdown({
-  logger,
-  deadlineMs: config.SHUTDOWN_DEADLINE_MS,
-  drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-});
-shutdown.listen();
+const { logger, shutdown } = createServiceRuntime("issue-consumer", config);
 
 const prisma = createPrismaClient(config.DATABASE_URL, {
   poolSize: config.DATABASE_POOL_SIZE,
@@ -39,11 +32,9 @@ const app = buildApp({
     database: () => prisma.$queryRaw`SELECT 1`,
   },
 });
-const server = await listen(app, config.PORT, config.HOST);
-logger.info({ address: server.address() }, "listening");
+await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>> | undefined;
-shutdown.add({ name: "http", run: () => closeServer(server) });
 shutdown.add({
   name: "kafka",
   run: async () => {

@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
 import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
-import { closeServer, listen } from "@coupon/http";
+import { serve } from "@coupon/http";
 import { createKafka } from "@coupon/kafka";
-import { createGracefulShutdown } from "@coupon/lifecycle";
-import { createLogger } from "@coupon/logging";
+import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
 import { Registry } from "prom-client";
 import { createCouponCatalog } from "./adapters/coupon-catalog.ts";
@@ -15,13 +14,7 @@ import { readConfig } from "./config.ts";
 import { createIssueCoupon } from "./domain/issue-coupon.ts";
 
 const config = readConfig();
-const logger = createLogger({ service: "issue", level: config.LOG_LEVEL });
-const shutdown = createGracefulShutdown({
-  logger,
-  deadlineMs: config.SHUTDOWN_DEADLINE_MS,
-  drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-});
-shutdown.listen();
+const { logger, shutdown } = createServiceRuntime("issue", config);
 
 const registry = new Registry();
 const redis = createRedis(config, "issue");
@@ -52,8 +45,7 @@ const app = buildApp({
   }),
   issueCoupon,
 });
-const server = await listen(app, config.PORT, config.HOST);
-shutdown.add({ name: "http", run: () => closeServer(server) });
+await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
 
 // Issuing needs only Redis: Kafka is the relay's business, so it is not a readiness condition here
 // and an outage only grows the outbox. Its health is in the relay's metrics and logs.
@@ -82,4 +74,3 @@ if (config.RELAY_ENABLED) {
   shutdown.add({ name: "relay-redis", run: () => closeRedis(relayRedis) });
 }
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
-logger.info({ address: server.address() }, "listening");

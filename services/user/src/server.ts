@@ -1,7 +1,6 @@
 import { createPrismaClient } from "@coupon/db";
-import { closeServer, listen } from "@coupon/http";
-import { createGracefulShutdown } from "@coupon/lifecycle";
-import { createLogger } from "@coupon/logging";
+import { serve } from "@coupon/http";
+import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
 import { Registry } from "prom-client";
 import { buildApp } from "./app.ts";
@@ -9,13 +8,7 @@ import { readConfig } from "./config.ts";
 import { wireUserService } from "./wiring.ts";
 
 const config = readConfig();
-const logger = createLogger({ service: "user", level: config.LOG_LEVEL });
-const shutdown = createGracefulShutdown({
-  logger,
-  deadlineMs: config.SHUTDOWN_DEADLINE_MS,
-  drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
-});
-shutdown.listen();
+const { logger, shutdown } = createServiceRuntime("user", config);
 
 const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const redis = createRedis(config, "user");
@@ -38,8 +31,6 @@ const app = buildApp({
   jwks: keyRing.jwks,
   trustProxy: config.TRUST_PROXY,
 });
-const server = await listen(app, config.PORT, config.HOST);
-shutdown.add({ name: "http", run: () => closeServer(server) });
+await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
-logger.info({ address: server.address() }, "listening");
