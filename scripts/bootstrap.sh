@@ -2,7 +2,7 @@
 # Installs everything the project needs on a machine that has only Node, Java, Maven, Go and apt:
 # Debian packages for Redis, Sentinel and MariaDB, pnpm, the workspace's npm packages (including
 # Node 24 itself, from the npm registry), the Kafka broker's jars from Maven Central, and Helm (built
-# with Go from the module proxy) for the chart checks.
+# with Go from the module proxy) for the chart checks when called with --with-helm (./dev test).
 # Idempotent: a second run only checks.
 source "$(dirname "$0")/infra/lib.sh"
 cd "$ROOT"
@@ -33,7 +33,7 @@ esac
 # with Go through the module proxy into .local/bin, once; later runs only read the binary's build info.
 helm_version=v3.22.0
 helm_bin="$ROOT/.local/bin/helm"
-if ! go version -m "$helm_bin" 2>/dev/null | grep -q "^[[:space:]]mod[[:space:]]helm.sh/helm/v3[[:space:]]$helm_version[[:space:]]"; then
+if [ "${1:-}" = --with-helm ] && ! go version -m "$helm_bin" 2>/dev/null | grep -q "^[[:space:]]mod[[:space:]]helm.sh/helm/v3[[:space:]]$helm_version[[:space:]]"; then
   command -v go >/dev/null || die "Go is needed to build helm $helm_version"
   log "building helm $helm_version (go install, a few minutes the first time)"
   GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$helm_version" >&2
