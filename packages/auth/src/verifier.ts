@@ -1,3 +1,4 @@
+import { isUserId } from "@coupon/contracts";
 import { AppError } from "@coupon/http";
 import { checkRs256Signature, decodeJwt } from "./jwt.ts";
 import { JwksUnavailableError, type KeyResolver } from "./remote-jwks.ts";
@@ -45,9 +46,6 @@ export interface JwtVerifierOptions {
 export interface JwtVerifier {
   verify(token: string): Promise<Principal>;
 }
-
-// Database ids are BIGINT: a positive decimal that fits in 63 bits (19 digits at most).
-const USER_ID = /^[1-9][0-9]{0,18}$/;
 
 const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
 
@@ -98,8 +96,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         throw invalid("the token is not valid yet");
       }
       if (claims.exp <= nowSec - tolerance) throw new AuthError("EXPIRED_TOKEN", "the token has expired");
-      if (typeof claims.sub !== "string" || !USER_ID.test(claims.sub))
-        throw invalid("the token names no user");
+      if (!isUserId(claims.sub)) throw invalid("the token names no user");
       if (!isRole(claims.role)) throw invalid("the token carries no known role");
       return { userId: claims.sub, role: claims.role };
     },

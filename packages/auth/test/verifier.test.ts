@@ -109,6 +109,7 @@ describe("createJwtVerifier", () => {
       { aud: ["another-api"] },
       { sub: "not-a-number" },
       { sub: "0" },
+      { sub: "9223372036854775808" },
       { sub: 42 },
       { role: "root" },
       { exp: "tomorrow" },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isUserId } from "./user-id.ts";
 
 /**
  * The value of a `coupon.issued` Kafka record (key: the coupon id as a decimal string). Produced by
@@ -9,7 +10,7 @@ export const couponIssuedSchema = z.object({
   issueId: z.string().min(1),
   couponId: z.number().int().positive(),
   eventId: z.number().int().positive(),
-  userId: z.string().regex(/^[1-9][0-9]{0,18}$/),
+  userId: z.string().refine(isUserId, "expected a positive decimal user id within BIGINT"),
   issuedAt: z.iso.datetime(),
 });
 

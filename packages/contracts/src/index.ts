@@ -7,3 +7,4 @@ export {
   toCacheHash,
 } from "./coupon.ts";
 export { type CouponIssued, couponIssuedSchema } from "./coupon-issued.ts";
+export { isUserId } from "./user-id.ts";

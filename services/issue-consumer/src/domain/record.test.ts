@@ -31,7 +31,7 @@ describe("classifyRecord", () => {
     [
       "a user id above BIGINT",
       record({ ...issuance, userId: "9223372036854775808" }),
-      /userId 9223372036854775808 is larger than the database's BIGINT/,
+      /userId: expected a positive decimal user id within BIGINT/,
     ],
     ["a date DATETIME cannot hold", record({ ...issuance, issuedAt: "0999-12-31T23:59:59Z" }), /year 1000/],
   ])("when the record has %s, then it is poison with a reason", (_, raw, reason) => {
