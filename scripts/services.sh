@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the four services of the local system as background processes against the dev instance's
 # infrastructure, with the same environment variables the Kubernetes ConfigMaps set.
-# usage: services.sh start|stop|status
+# usage: services.sh start|stop|status, or services.sh env <service> (its environment, one per line)
 source "$(dirname "$0")/infra/lib.sh"
 
 DATABASE_NAME=${DATABASE_NAME:-coupon}
@@ -42,8 +42,11 @@ service_env() {
         "JWT_JWKS_URL=http://127.0.0.1:$USER_PORT/.well-known/jwks.json"
       ;;
     issue)
+      # Two HTTP workers use both cores of a small machine (bench/README.md weighs it); in Kubernetes
+      # the chart keeps one per pod and the HPA adds pods.
       echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" \
-        "COUPON_SERVICE_URL=http://127.0.0.1:$COUPON_PORT" "JWT_JWKS_URL=$jwks_url"
+        "COUPON_SERVICE_URL=http://127.0.0.1:$COUPON_PORT" "JWT_JWKS_URL=$jwks_url" \
+        "HTTP_WORKERS=${ISSUE_HTTP_WORKERS:-2}"
       ;;
     issue-consumer) echo "DATABASE_URL=$database_url" "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT" ;;
   esac
@@ -113,5 +116,6 @@ status() {
 
 case "${1:-}" in
   start | stop | status) "$1" ;;
-  *) die "usage: $0 start|stop|status" ;;
+  env) service_env "${2:?usage: $0 env <service>}" | tr ' ' '\n' ;;
+  *) die "usage: $0 start|stop|status|env <service>" ;;
 esac

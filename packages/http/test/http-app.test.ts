@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import { createLogger } from "@coupon/logging";
 import { Registry } from "prom-client";
 import request from "supertest";
@@ -67,6 +68,46 @@ describe("createHttpApp", () => {
       .set("content-type", "application/json; charset=latin-9000")
       .send("{}");
     expectProblem(res, 415, "UNSUPPORTED_MEDIA_TYPE");
+  });
+
+  it("when the JSON is a bare value rather than an object or array, then 400 problem+json", async () => {
+    const res = await request(buildApp())
+      .post("/things")
+      .set("content-type", "application/json")
+      .send('"a@b.co"');
+    expectProblem(res, 400, "MALFORMED_JSON");
+  });
+
+  it("when the JSON starts with a UTF-8 byte order mark or a charset, then it is parsed", async () => {
+    const body = JSON.stringify({ email: "a@b.co", quantity: 3 });
+    const bom = await request(buildApp())
+      .post("/things")
+      .set("content-type", "application/json")
+      .serialize((raw) => raw)
+      .send(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]));
+    expect(bom.status).toBe(201);
+    const charset = await request(buildApp())
+      .post("/things")
+      .set("content-type", "application/json; charset=UTF-8")
+      .send(body);
+    expect(charset.body).toEqual({ email: "a@b.co", quantity: 3 });
+  });
+
+  it("when the JSON is gzip-compressed or sent as a +json type, then it is parsed as well", async () => {
+    const body = JSON.stringify({ email: "a@b.co", quantity: 4 });
+    const gzipped = await request(buildApp())
+      .post("/things")
+      .set("content-type", "application/json")
+      .set("content-encoding", "gzip")
+      .serialize((raw) => raw)
+      .send(gzipSync(body));
+    expect(gzipped.status).toBe(201);
+    expect(gzipped.body).toEqual({ email: "a@b.co", quantity: 4 });
+    const vendor = await request(buildApp())
+      .post("/things")
+      .set("content-type", "application/vnd.coupon+json")
+      .send(body);
+    expect(vendor.status).toBe(201);
   });
 
   it("when fields are invalid, then 400 naming each field", async () => {

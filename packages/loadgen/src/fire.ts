@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { Pool } from "undici";
 
 export interface FireRequest {
@@ -22,6 +23,32 @@ export interface FireOptions {
   concurrency: number;
   requests: readonly FireRequest[];
   timeoutMs?: number;
+}
+
+function answered(status: number, text: string, latencyMs: number, doneAtMs: number): FireResult {
+  let body: Record<string, unknown> | undefined;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = undefined;
+  }
+  return {
+    status,
+    code: status < 300 ? "ISSUED" : String(body?.code ?? `HTTP_${status}`),
+    latencyMs,
+    doneAtMs,
+    body,
+  };
+}
+
+function failed(error: unknown, latencyMs: number, doneAtMs: number): FireResult {
+  return {
+    status: 0,
+    code: `CLIENT_ERROR:${(error as Error).name}`,
+    latencyMs,
+    doneAtMs,
+    body: undefined,
+  };
 }
 
 /** Sends every request once, `concurrency` at a time over keep-alive connections. */
@@ -50,28 +77,10 @@ export async function fireAll(options: FireOptions): Promise<{ results: FireResu
         });
         const text = await res.body.text();
         const done = performance.now();
-        let body: Record<string, unknown> | undefined;
-        try {
-          body = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          body = undefined;
-        }
-        results[index] = {
-          status: res.statusCode,
-          code: res.statusCode < 300 ? "ISSUED" : String(body?.code ?? `HTTP_${res.statusCode}`),
-          latencyMs: done - sent,
-          doneAtMs: done - started,
-          body,
-        };
+        results[index] = answered(res.statusCode, text, done - sent, done - started);
       } catch (error) {
         const done = performance.now();
-        results[index] = {
-          status: 0,
-          code: `CLIENT_ERROR:${(error as Error).name}`,
-          latencyMs: done - sent,
-          doneAtMs: done - started,
-          body: undefined,
-        };
+        results[index] = failed(error, done - sent, done - started);
       }
     }
   }
@@ -82,4 +91,96 @@ export async function fireAll(options: FireOptions): Promise<{ results: FireResu
     await pool.close();
   }
   return { results, elapsedMs: performance.now() - started };
+}
+
+export interface OpenLoopOptions {
+  origin: string;
+  path: string;
+  requests: readonly FireRequest[];
+  /** When request i is due, in milliseconds after the start. */
+  arrivalMs: (index: number) => number;
+  timeoutMs?: number;
+}
+
+export interface OpenLoopResult {
+  /** Latency counts from when a request was due, so a generator that falls behind cannot hide it. */
+  results: FireResult[];
+  elapsedMs: number;
+  /** The furthest any request left after it was due. */
+  maxSendLagMs: number;
+}
+
+/**
+ * Sends each request when it is due, whatever happened to the earlier ones (an open loop, as a
+ * JMeter thread group with a ramp-up does), each on a connection of its own, like one JMeter thread
+ * per user that sends one request and ends.
+ */
+export async function fireOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const { requests } = options;
+  const results: FireResult[] = new Array(requests.length);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const target = new URL(options.path, options.origin);
+  let maxSendLagMs = 0;
+  const started = performance.now();
+
+  const send = (index: number, dueAt: number) =>
+    new Promise<void>((resolve) => {
+      const request = requests[index] as FireRequest;
+      maxSendLagMs = Math.max(maxSendLagMs, performance.now() - dueAt);
+      const settle = (result: FireResult) => {
+        results[index] = result;
+        resolve();
+      };
+      const req = httpRequest(
+        target,
+        {
+          method: "POST",
+          agent: false,
+          timeout: timeoutMs,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(request.body),
+            authorization: `Bearer ${request.token}`,
+          },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () => {
+            const done = performance.now();
+            settle(answered(res.statusCode ?? 0, text, done - dueAt, done - started));
+          });
+          res.on("error", (error) => {
+            const done = performance.now();
+            settle(failed(error, done - dueAt, done - started));
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { name: "TimeoutError" })));
+      req.on("error", (error) => {
+        const done = performance.now();
+        settle(failed(error, done - dueAt, done - started));
+      });
+      req.end(request.body);
+    });
+
+  const inFlight: Promise<void>[] = [];
+  let next = 0;
+  await new Promise<void>((allSent) => {
+    const tick = () => {
+      const now = performance.now() - started;
+      while (next < requests.length && options.arrivalMs(next) <= now) {
+        inFlight.push(send(next, started + options.arrivalMs(next)));
+        next++;
+      }
+      if (next === requests.length) return allSent();
+      setTimeout(tick, Math.max(0, options.arrivalMs(next) - (performance.now() - started)));
+    };
+    tick();
+  });
+  await Promise.all(inFlight);
+  return { results, elapsedMs: performance.now() - started, maxSendLagMs };
 }

@@ -63,6 +63,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
         topic,
         eachBatch,
         maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
+        minBytes: config.KAFKA_MIN_BYTES,
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
         onCrash: deps.onCrash,
       }),

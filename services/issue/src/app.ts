@@ -13,6 +13,8 @@ export interface AppDeps {
   readinessChecks: Record<string, ReadinessCheck>;
   verifier: JwtVerifier;
   issueCoupon: IssueCoupon;
+  /** What GET /metrics serves when this process is one of several HTTP workers. */
+  metrics?: () => Promise<string>;
 }
 
 export function buildApp(deps: AppDeps): Express {

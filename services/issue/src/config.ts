@@ -9,6 +9,11 @@ export const configSchema = z
     ...redisEnv,
     ...authEnv,
     PORT: env.port(8083),
+    /**
+     * HTTP worker processes. Above 1 this process forks them (they share PORT) and runs the relay
+     * itself: on a machine with cores to spare, without a second pod. Kubernetes scales with pods.
+     */
+    HTTP_WORKERS: env.positiveInt(1),
     KAFKA_BROKERS: env.list(),
     KAFKA_CLIENT_ID: env.string().default("issue"),
     KAFKA_ISSUED_TOPIC: env.string().default(COUPON_ISSUED_TOPIC),
@@ -23,6 +28,8 @@ export const configSchema = z
     RELAY_CONSUMER: env.string().optional(),
     RELAY_BATCH_SIZE: env.positiveInt(500),
     RELAY_BLOCK_MS: env.positiveInt(1_000),
+    /** How long a partial batch waits for more entries before it is published (0: not at all). */
+    RELAY_LINGER_MS: z.coerce.number().int().min(0).default(50),
     RELAY_CLAIM_IDLE_MS: env.positiveInt(30_000),
     RELAY_MAX_BACKOFF_MS: env.positiveInt(5_000),
   })

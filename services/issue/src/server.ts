@@ -1,55 +1,72 @@
+import cluster from "node:cluster";
 import { hostname } from "node:os";
 import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { serve } from "@coupon/http";
 import { createKafka } from "@coupon/kafka";
 import { createServiceRuntime } from "@coupon/lifecycle";
-import { closeRedis, createRedis } from "@coupon/redis";
-import { Registry } from "prom-client";
+import { closeRedis, createRedis, type Redis } from "@coupon/redis";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { createCouponCatalog } from "./adapters/coupon-catalog.ts";
 import { createKafkaIssuedPublisher } from "./adapters/kafka-issued-publisher.ts";
 import { createOutboxRelay, relayMetrics } from "./adapters/outbox-relay.ts";
 import { createRedisIssuanceStore } from "./adapters/redis-issuance-store.ts";
 import { buildApp } from "./app.ts";
+import { startWorkers, workerMetrics } from "./cluster.ts";
 import { readConfig } from "./config.ts";
 import { createIssueCoupon } from "./domain/issue-coupon.ts";
 
 const config = readConfig();
-const { logger, shutdown } = createServiceRuntime("issue", config);
+// HTTP_WORKERS > 1: this process is the primary (src/cluster.ts): its workers serve HTTP, it relays.
+const primary = config.HTTP_WORKERS > 1 && cluster.isPrimary;
+const worker = config.HTTP_WORKERS > 1 && cluster.isWorker;
+// The workers wait out the drain delay themselves, still answering; the primary has nothing to drain.
+const { logger, shutdown } = createServiceRuntime(
+  "issue",
+  primary ? { ...config, SHUTDOWN_DRAIN_DELAY_MS: 0 } : config,
+);
 
 const registry = new Registry();
-const redis = createRedis(config, "issue");
 const kafkaOptions = { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger };
+let redis: Redis | undefined;
 
-const issueCoupon = createIssueCoupon({
-  catalog: createCouponCatalog({
-    redis,
-    couponServiceUrl: config.COUPON_SERVICE_URL,
-    localTtlMs: config.COUPON_LOCAL_CACHE_TTL_MS,
-    redisTtlMs: config.COUPON_REDIS_CACHE_TTL_MS,
-    notFoundTtlMs: config.COUPON_NOT_FOUND_TTL_MS,
-    requestTimeoutMs: config.COUPON_SERVICE_TIMEOUT_MS,
-  }),
-  store: createRedisIssuanceStore(redis),
-  now: Date.now,
-});
-
-const app = buildApp({
-  logger,
-  registry,
-  isAccepting: shutdown.isAccepting,
-  readinessChecks: { redis: () => redis.ping() },
-  verifier: createJwtVerifier({
-    keys: createRemoteJwks({ url: config.JWT_JWKS_URL }),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-  }),
-  issueCoupon,
-});
-await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
+if (primary) {
+  collectDefaultMetrics({ register: registry });
+  await startWorkers({ count: config.HTTP_WORKERS, logger, shutdown, registry });
+} else {
+  redis = createRedis(config, "issue");
+  const issueCoupon = createIssueCoupon({
+    catalog: createCouponCatalog({
+      redis,
+      couponServiceUrl: config.COUPON_SERVICE_URL,
+      localTtlMs: config.COUPON_LOCAL_CACHE_TTL_MS,
+      redisTtlMs: config.COUPON_REDIS_CACHE_TTL_MS,
+      notFoundTtlMs: config.COUPON_NOT_FOUND_TTL_MS,
+      requestTimeoutMs: config.COUPON_SERVICE_TIMEOUT_MS,
+    }),
+    store: createRedisIssuanceStore(redis),
+    now: Date.now,
+  });
+  const ping = redis;
+  const app = buildApp({
+    logger,
+    registry,
+    isAccepting: shutdown.isAccepting,
+    readinessChecks: { redis: () => ping.ping() },
+    verifier: createJwtVerifier({
+      keys: createRemoteJwks({ url: config.JWT_JWKS_URL }),
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+    }),
+    issueCoupon,
+    ...(worker ? { metrics: workerMetrics(registry) } : {}),
+  });
+  await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
+  if (worker) process.on("disconnect", () => void shutdown.begin("the primary process is gone"));
+}
 
 // Issuing needs only Redis: Kafka is the relay's business, so it is not a readiness condition here
 // and an outage only grows the outbox. Its health is in the relay's metrics and logs.
-if (config.RELAY_ENABLED) {
+if (config.RELAY_ENABLED && !worker) {
   const relayRedis = createRedis(config, "issue-relay", { enableAutoPipelining: false });
   const producer = createKafka(kafkaOptions).producer({
     idempotent: true,
@@ -64,6 +81,7 @@ if (config.RELAY_ENABLED) {
     consumer: config.RELAY_CONSUMER ?? hostname(),
     batchSize: config.RELAY_BATCH_SIZE,
     blockMs: config.RELAY_BLOCK_MS,
+    lingerMs: config.RELAY_LINGER_MS,
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
     metrics: relayMetrics(registry),
@@ -73,4 +91,7 @@ if (config.RELAY_ENABLED) {
   shutdown.add({ name: "kafka", run: () => producer.disconnect() });
   shutdown.add({ name: "relay-redis", run: () => closeRedis(relayRedis) });
 }
-shutdown.add({ name: "redis", run: () => closeRedis(redis) });
+if (redis) {
+  const client = redis;
+  shutdown.add({ name: "redis", run: () => closeRedis(client) });
+}

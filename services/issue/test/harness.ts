@@ -170,6 +170,7 @@ export async function startHarness(
         consumer,
         batchSize: 200,
         blockMs: 200,
+        lingerMs: 50,
         claimIdleMs,
         maxBackoffMs: 500,
       });

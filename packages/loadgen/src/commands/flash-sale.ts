@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { env, loadConfig, z } from "@coupon/config";
 import { createPrismaClient } from "@coupon/db";
 import { fireAll } from "../fire.ts";
+import { auditIssuance, openFlashSale } from "../flash-sale.ts";
 import { countBy, summarize } from "../stats.ts";
 import { mintTokens } from "../tokens.ts";
 
@@ -49,17 +50,6 @@ for (const [name, value] of Object.entries({ users, stock, concurrency, firstUse
   }
 }
 
-async function api<T>(method: string, path: string, body: unknown, token?: string): Promise<T> {
-  const res = await fetch(`${config.ORIGIN}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(22)}${value}\n`);
 
@@ -68,36 +58,14 @@ try {
   process.stdout.write(
     `flash sale: ${users} distinct users, stock ${stock}, ${concurrency} in flight, through ${config.ORIGIN}\n`,
   );
-  const login = await api<{ token: { accessToken: string } }>("POST", "/users/login", {
-    email: config.ADMIN_EMAIL,
-    password: config.ADMIN_PASSWORD,
+  const sale = await openFlashSale({
+    origin: config.ORIGIN,
+    adminEmail: config.ADMIN_EMAIL,
+    adminPassword: config.ADMIN_PASSWORD,
+    stock,
+    name: `flash sale ${new Date().toISOString()}`,
   });
-  const admin = login.token.accessToken;
-  const now = Date.now();
-  const event = await api<{ eventId: number }>(
-    "POST",
-    "/events",
-    {
-      name: `flash sale ${new Date(now).toISOString()}`,
-      startsAt: new Date(now - 1_000).toISOString(),
-      endsAt: new Date(now + 3_600_000).toISOString(),
-    },
-    admin,
-  );
-  const coupon = await api<{ couponId: number }>(
-    "POST",
-    "/coupons",
-    {
-      eventId: event.eventId,
-      discountType: "AMOUNT",
-      discountPrice: 1000,
-      maxQuantity: stock,
-      validFrom: new Date(now).toISOString(),
-      validUntil: new Date(now + 7 * 86_400_000).toISOString(),
-    },
-    admin,
-  );
-  line("event / coupon", `${event.eventId} / ${coupon.couponId}`);
+  line("event / coupon", `${sale.eventId} / ${sale.couponId}`);
 
   const minting = performance.now();
   const tokens = await mintTokens(
@@ -113,7 +81,7 @@ try {
   );
   line("tokens", `${users} ready in ${fmt((performance.now() - minting) / 1000)} s`);
 
-  const body = JSON.stringify({ eventId: event.eventId, couponId: coupon.couponId });
+  const body = JSON.stringify({ eventId: sale.eventId, couponId: sale.couponId });
   const { results, elapsedMs } = await fireAll({
     origin: config.ORIGIN,
     path: "/coupon-issues",
@@ -124,23 +92,13 @@ try {
   const outcomes = countBy(results, (r) => r.code);
   const rejected = results.length - issuedUsers.length;
 
-  const drainStarted = performance.now();
-  const drainDeadline = drainStarted + Number(values["drain-timeout-sec"]) * 1000;
-  const couponId = BigInt(coupon.couponId);
-  let persisted = await prisma.couponIssue.count({ where: { couponId } });
-  while (persisted < issuedUsers.length && performance.now() < drainDeadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    persisted = await prisma.couponIssue.count({ where: { couponId } });
-  }
-  const drainMs = performance.now() - drainStarted;
-  const rows = await prisma.couponIssue.findMany({ where: { couponId }, select: { userId: true } });
-  const rowUsers = rows.map((r) => String(r.userId));
-  const rowSet = new Set(rowUsers);
-  const issuedSet = new Set(issuedUsers);
-  const duplicates = rowUsers.length - rowSet.size + (issuedUsers.length - issuedSet.size);
-  const lost = issuedUsers.filter((u) => !rowSet.has(u)).length;
-  const unexplained = rowUsers.filter((u) => !issuedSet.has(u)).length;
-  const overIssued = Math.max(0, issuedSet.size - stock, rowSet.size - stock);
+  const audit = await auditIssuance({
+    prisma,
+    sale,
+    issuedUsers,
+    drainTimeoutMs: Number(values["drain-timeout-sec"]) * 1000,
+    expectedIssued: Math.min(stock, users),
+  });
   const latency = summarize(results.map((r) => r.latencyMs));
 
   line("issued (201)", String(issuedUsers.length));
@@ -151,25 +109,18 @@ try {
       .map(([code, n]) => `${code} ${n}`)
       .join(", ")})`,
   );
-  line("persisted (rows)", `${rows.length} (drained ${fmt(drainMs / 1000)} s after the last answer)`);
-  line("over-issued", String(overIssued));
-  line("duplicates", String(duplicates));
-  line("lost (201, no row)", String(lost));
-  line("rows without a 201", String(unexplained));
+  line("persisted (rows)", `${audit.rows} (drained ${fmt(audit.drainMs / 1000)} s after the last answer)`);
+  line("over-issued", String(audit.overIssued));
+  line("duplicates", String(audit.duplicates));
+  line("lost (201, no row)", String(audit.lost));
+  line("rows without a 201", String(audit.unexplained));
   line("throughput", `${fmt(results.length / (elapsedMs / 1000), 0)} req/s (${fmt(elapsedMs / 1000, 2)} s)`);
   line(
     "latency ms",
     `mean ${fmt(latency.meanMs)}  p50 ${fmt(latency.p50Ms)}  p95 ${fmt(latency.p95Ms)}  p99 ${fmt(latency.p99Ms)}  max ${fmt(latency.maxMs)}`,
   );
-  const ok =
-    issuedUsers.length === Math.min(stock, users) &&
-    overIssued === 0 &&
-    duplicates === 0 &&
-    lost === 0 &&
-    unexplained === 0 &&
-    rows.length === issuedUsers.length;
-  process.stdout.write(ok ? "RESULT: every invariant holds\n" : "RESULT: INVARIANT VIOLATED\n");
-  process.exitCode = ok ? 0 : 1;
+  process.stdout.write(audit.ok ? "RESULT: every invariant holds\n" : "RESULT: INVARIANT VIOLATED\n");
+  process.exitCode = audit.ok ? 0 : 1;
 } finally {
   await prisma.$disconnect();
 }

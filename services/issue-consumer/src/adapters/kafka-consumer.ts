@@ -7,6 +7,8 @@ export interface BatchConsumerOptions {
   /** Commits are the handler's job: it resolves and commits offsets only once its records are safe. */
   eachBatch: (payload: EachBatchPayload) => Promise<void>;
   maxWaitTimeInMs: number;
+  /** A fetch answers once this many bytes are there, or after maxWaitTimeInMs. */
+  minBytes: number;
   sessionTimeout: number;
   /** Called when the consumer crashed and kafkajs gave up on it: it consumes no more. */
   onCrash: (error: Error) => void;
@@ -25,6 +27,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
   const consumer = options.kafka.consumer({
     groupId: options.groupId,
     maxWaitTimeInMs: options.maxWaitTimeInMs,
+    minBytes: options.minBytes,
     sessionTimeout: options.sessionTimeout,
     // Kafka's rule of thumb: a third of the session timeout at most; a tenth leaves room for slow batches.
     heartbeatInterval: Math.floor(options.sessionTimeout / 10),

@@ -54,6 +54,12 @@ export interface OutboxRelayOptions {
   consumer: string;
   batchSize: number;
   blockMs: number;
+  /**
+   * How long a batch smaller than batchSize waits for more entries before it is published: under
+   * load, one Kafka send, one acknowledgement and, downstream, one INSERT carry hundreds of issuances
+   * instead of a few. 0 publishes whatever one read returned.
+   */
+  lingerMs: number;
   /** Entries another relay read but did not acknowledge for this long are taken over. */
   claimIdleMs: number;
   maxBackoffMs: number;
@@ -110,9 +116,14 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     );
   }
 
-  async function read(keys: string[], from: "0" | ">"): Promise<Entry[]> {
-    const args: (string | number)[] = ["GROUP", group, consumer, "COUNT", options.batchSize];
-    if (from === ">") args.push("BLOCK", options.blockMs);
+  async function read(
+    keys: string[],
+    from: "0" | ">",
+    count = options.batchSize,
+    block = true,
+  ): Promise<Entry[]> {
+    const args: (string | number)[] = ["GROUP", group, consumer, "COUNT", count];
+    if (from === ">" && block) args.push("BLOCK", options.blockMs);
     args.push("STREAMS", ...keys, ...keys.map(() => from));
     const xreadgroup = redis.xreadgroup as unknown as (...a: (string | number)[]) => Promise<StreamReply>;
     const reply = await xreadgroup.apply(redis, args);
@@ -188,7 +199,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           nextClaimAt = Date.now() + options.claimIdleMs / 2;
         }
         let entries = await read(keys, "0");
-        if (entries.length === 0 && !stopping) entries = await read(keys, ">");
+        if (entries.length === 0 && !stopping) {
+          entries = await read(keys, ">");
+          if (entries.length > 0 && entries.length < options.batchSize && options.lingerMs > 0) {
+            await sleep(options.lingerMs);
+            entries.push(...(await read(keys, ">", options.batchSize - entries.length, false)));
+          }
+        }
         if (entries.length > 0) await relayBatch(entries);
         failures = 0;
       } catch (error) {
