@@ -4,7 +4,6 @@ import { runWithLogContext } from "@coupon/logging";
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
 import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
 import { AppError, type ProblemDetails, problemType } from "./errors.ts";
-import { jsonBody } from "./json-body.ts";
 
 /** A dependency check for /readyz: resolves when the dependency answers, rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -25,6 +24,7 @@ export interface HttpAppOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const OPERATIONAL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+const JSON_TYPES = ["application/json", "application/*+json"];
 
 function sendProblem(res: express.Response, problem: ProblemDetails, headers: Record<string, string> = {}) {
   res.status(problem.status).set(headers).type("application/problem+json").send(JSON.stringify(problem));
@@ -68,7 +68,13 @@ function requestContext(logger: Logger, duration: Histogram<"method" | "route" |
   };
 }
 
-const unsupportedMediaType: RequestHandler = (req, res) => {
+/**
+ * Requests that carry a body must say it is JSON: a form or text body would otherwise reach the
+ * routes as an empty object and be answered as missing fields instead of as the wrong format.
+ */
+const requireJsonBody: RequestHandler = (req, res, next) => {
+  const hasBody = req.get("transfer-encoding") !== undefined || Number(req.get("content-length") ?? 0) > 0;
+  if (!hasBody || req.is(JSON_TYPES)) return next();
   sendProblem(
     res,
     problem(
@@ -197,7 +203,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.type(registry.contentType).send(await metrics());
   });
 
-  app.use(jsonBody({ limit: options.bodyLimit ?? "16kb", unsupportedType: unsupportedMediaType }));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimit ?? "16kb", type: JSON_TYPES }));
 
   options.routes(app);
 
