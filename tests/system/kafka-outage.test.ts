@@ -1,27 +1,21 @@
-import { execFile } from "node:child_process";
-import { resolve } from "node:path";
-import { promisify } from "node:util";
 import { fireAll, mintTokens } from "@coupon/loadgen";
-import { repoRoot } from "@coupon/testing";
+import { ownKafka } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { persistedUsers } from "./audit.ts";
 import { openFlashSale, type System, startSystem } from "./system.ts";
 
-// This file's own broker: stopping the shared test broker would break the files running beside it.
-const env = { ...process.env, INFRA_INSTANCE: "system-kafka-outage", INFRA_PORT_BASE: "41000" };
-const kafka = (command: "start" | "stop") =>
-  promisify(execFile)(resolve(repoRoot, "scripts/infra/kafka.sh"), [command], { env, timeout: 180_000 });
+const kafka = ownKafka("system-kafka-outage", 41000);
 
 let system: System;
 
 beforeAll(async () => {
-  await kafka("start");
-  system = await startSystem("kafka_outage", ["127.0.0.1:50092"]);
+  await kafka.start();
+  system = await startSystem("kafka_outage", kafka.brokers);
 }, 240_000);
 
 afterAll(async () => {
   await system?.stop();
-  await kafka("stop");
+  await kafka.stop();
 }, 120_000);
 
 describe("the whole system while Kafka is down", () => {
@@ -45,9 +39,9 @@ describe("the whole system while Kafka is down", () => {
       });
 
     const before = await fire(tokens.slice(0, 100));
-    await kafka("stop");
+    await kafka.stop();
     const during = await fire(tokens.slice(100, 400));
-    await kafka("start");
+    await kafka.start();
 
     const answers = [...before.results, ...during.results];
     expect(answers.every((r) => r.status === 201)).toBe(true);

@@ -32,5 +32,6 @@ export function testEndpoints(): Endpoints {
   }
 }
 
+export { type OwnKafka, ownKafka } from "./own-kafka.ts";
 export { describeServiceContract, type ServiceContract } from "./service-contract.ts";
 export { type ExitResult, runServiceToExit, type ServiceProcess, startService } from "./service-process.ts";

@@ -1,26 +1,20 @@
-import { execFile } from "node:child_process";
-import { resolve } from "node:path";
-import { promisify } from "node:util";
 import { couponKeys } from "@coupon/contracts";
-import { repoRoot } from "@coupon/testing";
+import { ownKafka } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, nextCouponId, openCoupon, startHarness } from "./harness.ts";
 
-// A broker of this file's own: stopping the shared test broker would break the files running beside it.
-const env = { ...process.env, INFRA_INSTANCE: "issue-kafka-outage", INFRA_PORT_BASE: "40000" };
-const kafka = (command: "start" | "stop") =>
-  promisify(execFile)(resolve(repoRoot, "scripts/infra/kafka.sh"), [command], { env, timeout: 180_000 });
+const kafka = ownKafka("issue-kafka-outage", 40000);
 
 let h: Harness;
 
 beforeAll(async () => {
-  await kafka("start");
-  h = await startHarness("kafka-outage", ["127.0.0.1:49092"]);
+  await kafka.start();
+  h = await startHarness("kafka-outage", kafka.brokers);
 }, 180_000);
 
 afterAll(async () => {
   await h?.close();
-  await kafka("stop");
+  await kafka.stop();
 }, 120_000);
 
 describe("issuance while Kafka is down", () => {
@@ -36,11 +30,11 @@ describe("issuance while Kafka is down", () => {
     h.startRelay();
     const beforeOutage = await issue(1_000, 30);
 
-    await kafka("stop");
+    await kafka.stop();
     const duringOutage = await issue(2_000, 70);
     expect([...beforeOutage, ...duringOutage].every((r) => r.status === 201)).toBe(true);
     expect(await h.redis.xlen(couponKeys(couponId).outbox)).toBeGreaterThan(0);
-    await kafka("start");
+    await kafka.start();
 
     const records = await h.readTopic(100, 90_000);
     const published = new Set(records.map((r) => r.userId));
