@@ -10,13 +10,20 @@ const principals = new WeakMap<Request, Principal>();
  */
 export function authenticate(verifier: JwtVerifier): RequestHandler {
   return async (req, _res, next) => {
-    const header = req.headers.authorization;
-    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
-      throw new AuthError("NOT_TOKEN", "send an access token as Authorization: Bearer <token>");
-    }
-    principals.set(req, await verifier.verify(header.slice(header.indexOf(" ")).trim()));
+    principals.set(req, await verifier.verify(bearerToken(req.headers.authorization)));
     next();
   };
+}
+
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+/** The token of an `Authorization: Bearer <token>` header; a 401 problem when there is none. */
+export function bearerToken(authorization: string | undefined): string {
+  const token = authorization === undefined ? undefined : BEARER.exec(authorization)?.[1];
+  if (token === undefined) {
+    throw new AuthError("NOT_TOKEN", "send an access token as Authorization: Bearer <token>");
+  }
+  return token;
 }
 
 export function requireRole(role: Role): RequestHandler {

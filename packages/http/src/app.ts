@@ -1,9 +1,21 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@coupon/logging";
 import { runWithLogContext } from "@coupon/logging";
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import express, { type Express } from "express";
 import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
 import { AppError, type ProblemDetails, problemType } from "./errors.ts";
+import {
+  type JsonRoute,
+  parseJsonBody,
+  plainJsonBodyLength,
+  readBody,
+  sendAnswer,
+  sendProblem,
+} from "./json-route.ts";
+
+/** A service's HTTP handler, for node:http's createServer (or supertest). */
+export type HttpApp = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** A dependency check for /readyz: resolves when the dependency answers, rejects otherwise. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -15,20 +27,18 @@ export interface HttpAppOptions {
   readinessChecks?: Record<string, ReadinessCheck>;
   /** False once shutdown has begun, so load balancers stop sending traffic before the server closes. */
   isAccepting?: () => boolean;
-  bodyLimit?: string;
+  bodyLimitBytes?: number;
   readinessTimeoutMs?: number;
   /** What GET /metrics serves; the registry's metrics unless the process is one of several (a cluster). */
   metrics?: () => Promise<string>;
-  routes: (app: Express) => void;
+  routes?: (app: Express) => void;
+  /** Hot routes, served without Express in the common case (see JsonRoute). */
+  jsonRoutes?: JsonRoute[];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const OPERATIONAL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 const JSON_TYPES = ["application/json", "application/*+json"];
-
-function sendProblem(res: express.Response, problem: ProblemDetails, headers: Record<string, string> = {}) {
-  res.status(problem.status).set(headers).type("application/problem+json").send(JSON.stringify(problem));
-}
 
 function problem(status: number, code: string, title: string, detail: string, instance: string) {
   return { type: problemType(code), title, status, detail, code, instance };
@@ -42,37 +52,39 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function requestContext(logger: Logger, duration: Histogram<"method" | "route" | "status">): RequestHandler {
-  return (req, res, next) => {
-    const incoming = req.get("x-request-id");
-    const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader("x-request-id", requestId);
-    const started = process.hrtime.bigint();
-    runWithLogContext({ request_id: requestId }, () => {
-      res.on("finish", () => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
-        duration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-        const entry = {
-          method: req.method,
-          path: req.path,
-          status: res.statusCode,
-          duration_ms: Math.round(seconds * 1e4) / 10,
-        };
-        if (OPERATIONAL_PATHS.has(req.path)) logger.debug(entry, "request");
-        else if (res.statusCode >= 500) logger.error(entry, "request");
-        else logger.info(entry, "request");
-      });
-      next();
-    });
-  };
+function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers["x-request-id"];
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+type Duration = Histogram<"method" | "route" | "status">;
+
+/** Once the answer is sent: the duration histogram and one log line. */
+function observeRequest(
+  logger: Logger,
+  duration: Duration,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  route: () => string,
+): void {
+  const started = process.hrtime.bigint();
+  res.on("finish", () => {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const method = req.method ?? "";
+    duration.observe({ method, route: route(), status: String(res.statusCode) }, seconds);
+    const entry = { method, path, status: res.statusCode, duration_ms: Math.round(seconds * 1e4) / 10 };
+    if (OPERATIONAL_PATHS.has(path)) logger.debug(entry, "request");
+    else if (res.statusCode >= 500) logger.error(entry, "request");
+    else logger.info(entry, "request");
+  });
 }
 
 /**
  * Requests that carry a body must say it is JSON: a form or text body would otherwise reach the
  * routes as an empty object and be answered as missing fields instead of as the wrong format.
  */
-const requireJsonBody: RequestHandler = (req, res, next) => {
+const requireJsonBody: express.RequestHandler = (req, res, next) => {
   const hasBody = req.get("transfer-encoding") !== undefined || Number(req.get("content-length") ?? 0) > 0;
   if (!hasBody || req.is(JSON_TYPES)) return next();
   sendProblem(
@@ -124,31 +136,56 @@ function bodyParserProblem(error: BodyParserError, instance: string): ProblemDet
   }
 }
 
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, next) => {
-    if (res.headersSent) return next(error);
-    if (error instanceof AppError) {
-      return sendProblem(res, error.toProblem(req.originalUrl), error.headers);
-    }
-    const parserProblem = bodyParserProblem(error as BodyParserError, req.originalUrl);
-    if (parserProblem) return sendProblem(res, parserProblem);
-    logger.error({ err: error }, "unhandled error");
-    sendProblem(
-      res,
-      problem(
-        500,
-        "INTERNAL_ERROR",
-        "Internal server error",
-        "an unexpected error occurred",
-        req.originalUrl,
-      ),
-    );
+/** The answer to a request that failed; anything but an expected client error is logged as a crash. */
+function problemFor(
+  error: unknown,
+  instance: string,
+  logger: Logger,
+): { problem: ProblemDetails; headers?: Record<string, string> } {
+  if (error instanceof AppError) return { problem: error.toProblem(instance), headers: error.headers };
+  const parserProblem = bodyParserProblem(error as BodyParserError, instance);
+  if (parserProblem) return { problem: parserProblem };
+  logger.error({ err: error }, "unhandled error");
+  return {
+    problem: problem(
+      500,
+      "INTERNAL_ERROR",
+      "Internal server error",
+      "an unexpected error occurred",
+      instance,
+    ),
   };
 }
 
+function serveJsonRoute(
+  route: JsonRoute,
+  bodyLength: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+  observe: (req: IncomingMessage, res: ServerResponse, path: string, route: () => string) => void,
+  logger: Logger,
+): void {
+  const requestId = requestIdOf(req);
+  res.setHeader("x-request-id", requestId);
+  observe(req, res, route.path, () => route.path);
+  runWithLogContext({ request_id: requestId }, () => {
+    readBody(req, bodyLength)
+      .then((raw) => route.handle({ body: parseJsonBody(raw), headers: req.headers, requestId }))
+      .then(
+        (answer) => sendAnswer(res, answer),
+        (error: unknown) => {
+          if (res.destroyed) return;
+          const { problem, headers } = problemFor(error, route.path, logger);
+          sendProblem(res, problem, headers);
+        },
+      );
+  });
+}
+
 /** The Express app every service starts from: operational endpoints, JSON parsing and problem+json errors. */
-export function createHttpApp(options: HttpAppOptions): Express {
-  const { logger, registry, readinessChecks = {}, isAccepting = () => true } = options;
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const { logger, registry, readinessChecks = {}, isAccepting = () => true, jsonRoutes = [] } = options;
+  const bodyLimitBytes = options.bodyLimitBytes ?? 16 * 1024;
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
     name: "http_request_duration_seconds",
@@ -161,7 +198,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  app.use(requestContext(logger, duration));
+  const observe = (req: IncomingMessage, res: ServerResponse, path: string, route: () => string) =>
+    observeRequest(logger, duration, req, res, path, route);
+  app.use((req, res, next) => {
+    const requestId = requestIdOf(req);
+    res.setHeader("x-request-id", requestId);
+    observe(req, res, req.path, () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched"));
+    runWithLogContext({ request_id: requestId }, next);
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok", service: options.service });
@@ -204,9 +248,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   app.use(requireJsonBody);
-  app.use(express.json({ limit: options.bodyLimit ?? "16kb", type: JSON_TYPES }));
+  app.use(express.json({ limit: bodyLimitBytes, type: JSON_TYPES }));
 
-  options.routes(app);
+  for (const route of jsonRoutes) {
+    app[route.method.toLowerCase() as "post" | "put" | "patch"](route.path, async (req, res) => {
+      const requestId = String(res.getHeader("x-request-id"));
+      sendAnswer(res, await route.handle({ body: req.body, headers: req.headers, requestId }));
+    });
+  }
+  options.routes?.(app);
 
   app.use((req, res) => {
     sendProblem(
@@ -214,6 +264,18 @@ export function createHttpApp(options: HttpAppOptions): Express {
       problem(404, "ROUTE_NOT_FOUND", "Not found", `no route for ${req.method} ${req.path}`, req.originalUrl),
     );
   });
-  app.use(errorHandler(logger));
-  return app;
+  app.use(((error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const { problem, headers } = problemFor(error, req.originalUrl, logger);
+    sendProblem(res, problem, headers);
+  }) satisfies express.ErrorRequestHandler);
+  if (jsonRoutes.length === 0) return app;
+
+  const direct = new Map(jsonRoutes.map((route) => [`${route.method} ${route.path}`, route]));
+  return (req, res) => {
+    const route = direct.get(`${req.method} ${req.url}`);
+    const bodyLength = route && plainJsonBodyLength(req.headers, bodyLimitBytes);
+    if (route && bodyLength !== undefined) serveJsonRoute(route, bodyLength, req, res, observe, logger);
+    else app(req, res);
+  };
 }

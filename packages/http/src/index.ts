@@ -1,4 +1,4 @@
-export { createHttpApp, type HttpAppOptions, type ReadinessCheck } from "./app.ts";
+export { createHttpApp, type HttpApp, type HttpAppOptions, type ReadinessCheck } from "./app.ts";
 export {
   AppError,
   type AppErrorOptions,
@@ -8,5 +8,6 @@ export {
   problemType,
   ValidationError,
 } from "./errors.ts";
+export type { JsonAnswer, JsonRequest, JsonRoute } from "./json-route.ts";
 export { closeServer, listen, serve } from "./server.ts";
 export { parseInput } from "./validation.ts";

@@ -1,11 +1,16 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { GracefulShutdown } from "@coupon/lifecycle";
 import type { Logger } from "@coupon/logging";
-import type { Express } from "express";
+import type { HttpApp } from "./app.ts";
 
-export function listen(app: Express, port: number, host = "0.0.0.0"): Promise<Server> {
+export function listen(app: HttpApp, port: number, host = "0.0.0.0"): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    const server = createServer(app);
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
   });
 }
 
@@ -25,7 +30,7 @@ export function closeServer(server: Server): Promise<void> {
  * flight) and logs the address, which is how tests and operators learn the port.
  */
 export async function serve(
-  app: Express,
+  app: HttpApp,
   options: { port: number; host: string; logger: Logger; shutdown: Pick<GracefulShutdown, "add"> },
 ): Promise<Server> {
   const server = await listen(app, options.port, options.host);

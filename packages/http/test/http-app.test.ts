@@ -5,21 +5,36 @@ import { Registry } from "prom-client";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AppError, createHttpApp, type HttpAppOptions, parseInput } from "../src/index.ts";
+import { AppError, createHttpApp, type HttpAppOptions, type JsonRoute, parseInput } from "../src/index.ts";
 
 const silent = createLogger({ service: "test", level: "silent" });
 
-function buildApp(overrides: Partial<HttpAppOptions> = {}) {
+const thing = z.object({ email: z.email(), quantity: z.number().int().positive() });
+
+/** POST /things as a JsonRoute, served without Express when the request allows it. */
+const thingsRoute: JsonRoute = {
+  method: "POST",
+  path: "/things",
+  async handle({ body }) {
+    return { status: 201, body: parseInput(thing, body) };
+  },
+};
+
+type RouteKind = "express" | "json";
+
+function buildApp(overrides: Partial<HttpAppOptions> = {}, kind: RouteKind = "express") {
   return createHttpApp({
     service: "test",
     logger: silent,
     registry: new Registry(),
-    bodyLimit: "1kb",
+    bodyLimitBytes: 1024,
+    ...(kind === "json" ? { jsonRoutes: [thingsRoute] } : {}),
     routes: (app) => {
-      const body = z.object({ email: z.email(), quantity: z.number().int().positive() });
-      app.post("/things", (req, res) => {
-        res.status(201).json(parseInput(body, req.body));
-      });
+      if (kind === "express") {
+        app.post("/things", (req, res) => {
+          res.status(201).json(parseInput(thing, req.body));
+        });
+      }
       app.get("/conflict", () => {
         throw new AppError({ status: 409, code: "ALREADY_THERE", title: "Conflict", detail: "it exists" });
       });
@@ -38,9 +53,9 @@ function expectProblem(res: request.Response, status: number, code: string) {
   expect(typeof res.body.detail).toBe("string");
 }
 
-describe("createHttpApp", () => {
+describe.each<RouteKind>(["express", "json"])("POST with a JSON body to a route of kind %s", (kind) => {
   it("when the JSON is malformed, then 400 problem+json", async () => {
-    const res = await request(buildApp())
+    const res = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json")
       .send('{"email": ');
@@ -48,7 +63,7 @@ describe("createHttpApp", () => {
   });
 
   it("when the body is larger than the limit, then 413 problem+json", async () => {
-    const res = await request(buildApp())
+    const res = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json")
       .send(JSON.stringify({ email: "a@b.co", quantity: 1, pad: "x".repeat(2000) }));
@@ -56,14 +71,17 @@ describe("createHttpApp", () => {
   });
 
   it("when the content type is not JSON, then 415 problem+json", async () => {
-    const res = await request(buildApp()).post("/things").set("content-type", "text/plain").send("hello");
+    const res = await request(buildApp({}, kind))
+      .post("/things")
+      .set("content-type", "text/plain")
+      .send("hello");
     expectProblem(res, 415, "UNSUPPORTED_MEDIA_TYPE");
-    const form = await request(buildApp()).post("/things").type("form").send({ email: "a@b.co" });
+    const form = await request(buildApp({}, kind)).post("/things").type("form").send({ email: "a@b.co" });
     expectProblem(form, 415, "UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("when the charset is not supported, then 415 problem+json", async () => {
-    const res = await request(buildApp())
+    const res = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json; charset=latin-9000")
       .send("{}");
@@ -71,7 +89,7 @@ describe("createHttpApp", () => {
   });
 
   it("when the JSON is a bare value rather than an object or array, then 400 problem+json", async () => {
-    const res = await request(buildApp())
+    const res = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json")
       .send('"a@b.co"');
@@ -80,13 +98,13 @@ describe("createHttpApp", () => {
 
   it("when the JSON starts with a UTF-8 byte order mark or a charset, then it is parsed", async () => {
     const body = JSON.stringify({ email: "a@b.co", quantity: 3 });
-    const bom = await request(buildApp())
+    const bom = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json")
       .serialize((raw) => raw)
       .send(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]));
     expect(bom.status).toBe(201);
-    const charset = await request(buildApp())
+    const charset = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json; charset=UTF-8")
       .send(body);
@@ -95,7 +113,7 @@ describe("createHttpApp", () => {
 
   it("when the JSON is gzip-compressed or sent as a +json type, then it is parsed as well", async () => {
     const body = JSON.stringify({ email: "a@b.co", quantity: 4 });
-    const gzipped = await request(buildApp())
+    const gzipped = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/json")
       .set("content-encoding", "gzip")
@@ -103,7 +121,7 @@ describe("createHttpApp", () => {
       .send(gzipSync(body));
     expect(gzipped.status).toBe(201);
     expect(gzipped.body).toEqual({ email: "a@b.co", quantity: 4 });
-    const vendor = await request(buildApp())
+    const vendor = await request(buildApp({}, kind))
       .post("/things")
       .set("content-type", "application/vnd.coupon+json")
       .send(body);
@@ -111,23 +129,42 @@ describe("createHttpApp", () => {
   });
 
   it("when fields are invalid, then 400 naming each field", async () => {
-    const res = await request(buildApp()).post("/things").send({ email: "nope", quantity: -1 });
+    const res = await request(buildApp({}, kind)).post("/things").send({ email: "nope", quantity: -1 });
     expectProblem(res, 400, "VALIDATION_FAILED");
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(["email", "quantity"]);
   });
 
   it("when the body is a JSON array instead of an object, then 400 naming the body", async () => {
-    const res = await request(buildApp()).post("/things").send([1, 2]);
+    const res = await request(buildApp({}, kind)).post("/things").send([1, 2]);
     expectProblem(res, 400, "VALIDATION_FAILED");
     expect(res.body.errors[0].field).toBe("body");
   });
 
   it("when the input is valid, then the route answers", async () => {
-    const res = await request(buildApp()).post("/things").send({ email: "a@b.co", quantity: 2 });
+    const res = await request(buildApp({}, kind)).post("/things").send({ email: "a@b.co", quantity: 2 });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ email: "a@b.co", quantity: 2 });
   });
 
+  it("when the answer is sent, then it is JSON and carries the request id", async () => {
+    const res = await request(buildApp({}, kind))
+      .post("/things")
+      .set("x-request-id", "req-42")
+      .send({ email: "a@b.co", quantity: 5 });
+    expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(res.headers["x-request-id"]).toBe("req-42");
+  });
+
+  it("when it has answered, then /metrics counts it under the route's path", async () => {
+    const app = buildApp({}, kind);
+    await request(app).post("/things").send({ email: "a@b.co", quantity: 1 });
+    expect((await request(app).get("/metrics")).text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/things",status="201"\} 1/,
+    );
+  });
+});
+
+describe("createHttpApp", () => {
   it("when a route throws an AppError, then its status and code are rendered", async () => {
     const res = await request(buildApp()).get("/conflict");
     expectProblem(res, 409, "ALREADY_THERE");
@@ -195,14 +232,9 @@ describe("createHttpApp", () => {
     expectProblem(await request(app).get("/readyz"), 503, "SHUTTING_DOWN");
   });
 
-  it("when /metrics is scraped, then default and request metrics are exposed", async () => {
-    const app = buildApp();
-    await request(app).post("/things").send({ email: "a@b.co", quantity: 1 });
-    const res = await request(app).get("/metrics");
+  it("when /metrics is scraped, then the default metrics are exposed", async () => {
+    const res = await request(buildApp()).get("/metrics");
     expect(res.status).toBe(200);
     expect(res.text).toContain("process_cpu_user_seconds_total");
-    expect(res.text).toMatch(
-      /http_request_duration_seconds_count\{method="POST",route="\/things",status="201"\} 1/,
-    );
   });
 });

@@ -1,7 +1,6 @@
 import { authenticate, type JwtVerifier, requireRole } from "@coupon/auth";
-import { createHttpApp, type ReadinessCheck } from "@coupon/http";
+import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
-import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type { CouponCatalog } from "./domain/coupon-catalog.ts";
 import { couponRoutes } from "./routes/coupons.ts";
@@ -17,7 +16,7 @@ export interface AppDeps {
 }
 
 /** Writes need an admin's token; reads are public, as the issue service and clients read coupons. */
-export function buildApp({ verifier, catalog, ...deps }: AppDeps): Express {
+export function buildApp({ verifier, catalog, ...deps }: AppDeps): HttpApp {
   const adminOnly = [authenticate(verifier), requireRole("admin")];
   return createHttpApp({
     service: "coupon",

@@ -1,6 +1,5 @@
-import { createHttpApp, type ReadinessCheck } from "@coupon/http";
+import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
-import type { Express } from "express";
 import type { Registry } from "prom-client";
 
 export interface AppDeps {
@@ -10,6 +9,6 @@ export interface AppDeps {
   readinessChecks: Record<string, ReadinessCheck>;
 }
 
-export function buildApp(deps: AppDeps): Express {
-  return createHttpApp({ service: "issue-consumer", ...deps, routes: () => {} });
+export function buildApp(deps: AppDeps): HttpApp {
+  return createHttpApp({ service: "issue-consumer", ...deps });
 }

@@ -1,10 +1,9 @@
 import type { JwtVerifier } from "@coupon/auth";
-import { createHttpApp, type ReadinessCheck } from "@coupon/http";
+import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
-import type { Express } from "express";
 import { Counter, type Registry } from "prom-client";
 import type { IssueCoupon } from "./domain/issue-coupon.ts";
-import { couponIssueRoutes } from "./routes/coupon-issues.ts";
+import { couponIssueRoute } from "./routes/coupon-issues.ts";
 
 export interface AppDeps {
   logger: Logger;
@@ -17,7 +16,7 @@ export interface AppDeps {
   metrics?: () => Promise<string>;
 }
 
-export function buildApp(deps: AppDeps): Express {
+export function buildApp(deps: AppDeps): HttpApp {
   const outcomes = new Counter({
     name: "coupon_issue_outcomes_total",
     help: "Issuance requests by outcome",
@@ -27,7 +26,6 @@ export function buildApp(deps: AppDeps): Express {
   return createHttpApp({
     service: "issue",
     ...deps,
-    routes: (app) =>
-      couponIssueRoutes(app, { verifier: deps.verifier, issueCoupon: deps.issueCoupon, outcomes }),
+    jsonRoutes: [couponIssueRoute({ verifier: deps.verifier, issueCoupon: deps.issueCoupon, outcomes })],
   });
 }

@@ -1,7 +1,6 @@
 import type { JwkSet, JwtVerifier } from "@coupon/auth";
-import { createHttpApp, type ReadinessCheck } from "@coupon/http";
+import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
-import type { Express } from "express";
 import type { Registry } from "prom-client";
 import type { AccountService } from "./domain/accounts.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
@@ -19,15 +18,14 @@ export interface AppDeps {
   trustProxy: boolean | number | string[];
 }
 
-export function buildApp({ accounts, verifier, jwks, trustProxy, ...http }: AppDeps): Express {
-  const app = createHttpApp({
+export function buildApp({ accounts, verifier, jwks, trustProxy, ...http }: AppDeps): HttpApp {
+  return createHttpApp({
     service: "user",
     ...http,
     routes: (routes) => {
+      routes.set("trust proxy", trustProxy);
       routes.use(jwksRoutes(jwks));
       routes.use(userRoutes({ accounts, verifier, registry: http.registry }));
     },
   });
-  app.set("trust proxy", trustProxy);
-  return app;
 }

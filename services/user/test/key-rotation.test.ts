@@ -9,8 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createJwtVerifier, createRemoteJwks, toPublicJwk } from "@coupon/auth";
-import { closeServer } from "@coupon/http";
-import type { Express } from "express";
+import { closeServer, type HttpApp } from "@coupon/http";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newRsaKey, privatePem, tokenParts, uniqueEmail, useUserServiceTestContext } from "./support.ts";
@@ -20,7 +19,7 @@ const PASSWORD = "correct horse battery";
 let dir: string;
 let front: Server;
 let baseUrl: string;
-let current: Express | undefined;
+let current: HttpApp | undefined;
 let jwksRequests = 0;
 
 beforeAll(async () => {

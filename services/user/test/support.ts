@@ -8,11 +8,10 @@ import { decodeJwt } from "@coupon/auth";
 import { parseConfig } from "@coupon/config";
 import { createPrismaClient, type PrismaClient } from "@coupon/db";
 import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
-import { closeServer, listen } from "@coupon/http";
+import { closeServer, type HttpApp, listen } from "@coupon/http";
 import { createLogger } from "@coupon/logging";
 import { closeRedis, createRedis, type Redis } from "@coupon/redis";
 import { testEndpoints } from "@coupon/testing";
-import type { Express } from "express";
 import { Registry } from "prom-client";
 import request from "supertest";
 import { afterAll, beforeAll } from "vitest";
@@ -28,7 +27,7 @@ export const newRsaKey = (): KeyObject => generateKeyPairSync("rsa", { modulusLe
 export const privatePem = (key: KeyObject) => String(key.export({ type: "pkcs8", format: "pem" }));
 
 export interface UserServiceApp {
-  app: Express;
+  app: HttpApp;
   config: Config;
   service: UserService;
 }

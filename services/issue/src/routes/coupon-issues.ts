@@ -1,6 +1,5 @@
-import { authenticate, type JwtVerifier, principalOf } from "@coupon/auth";
-import { AppError, NotFoundError, parseInput } from "@coupon/http";
-import type { Express } from "express";
+import { bearerToken, type JwtVerifier } from "@coupon/auth";
+import { AppError, type JsonRoute, NotFoundError, parseInput } from "@coupon/http";
 import type { Counter } from "prom-client";
 import { z } from "zod";
 import { CouponServiceUnavailableError } from "../adapters/coupon-catalog.ts";
@@ -44,35 +43,37 @@ function toHttpError(result: Exclude<IssueResult, { kind: "issued" }>, couponId:
   }
 }
 
-export function couponIssueRoutes(
-  app: Express,
-  deps: { verifier: JwtVerifier; issueCoupon: IssueCoupon; outcomes: Counter<"outcome"> },
-): void {
-  app.post("/coupon-issues", authenticate(deps.verifier), async (req, res) => {
-    const { eventId, couponId } = parseInput(issueRequest, req.body);
-    const { userId } = principalOf(req);
-    let result: IssueResult;
-    try {
-      const requestId = String(res.getHeader("x-request-id") ?? "");
-      result = await deps.issueCoupon({ userId, eventId, couponId, requestId });
-    } catch (error) {
-      if (!(error instanceof CouponServiceUnavailableError)) throw error;
-      throw new AppError({
-        status: 503,
-        code: "COUPON_SERVICE_UNAVAILABLE",
-        title: "Service unavailable",
-        detail: "coupon details cannot be loaded right now; try again shortly",
-        headers: { "retry-after": "1" },
-      });
-    }
-    deps.outcomes.inc({ outcome: result.kind });
-    if (result.kind !== "issued") throw toHttpError(result, couponId, eventId);
-    res.status(201).json({
-      issueId: result.issueId,
-      couponId,
-      eventId,
-      userId,
-      issuedAt: result.issuedAt.toISOString(),
-    });
-  });
+/** POST /coupon-issues: the hot path, served without Express (see JsonRoute). */
+export function couponIssueRoute(deps: {
+  verifier: JwtVerifier;
+  issueCoupon: IssueCoupon;
+  outcomes: Counter<"outcome">;
+}): JsonRoute {
+  return {
+    method: "POST",
+    path: "/coupon-issues",
+    async handle({ body, headers, requestId }) {
+      const { userId } = await deps.verifier.verify(bearerToken(headers.authorization));
+      const { eventId, couponId } = parseInput(issueRequest, body);
+      let result: IssueResult;
+      try {
+        result = await deps.issueCoupon({ userId, eventId, couponId, requestId });
+      } catch (error) {
+        if (!(error instanceof CouponServiceUnavailableError)) throw error;
+        throw new AppError({
+          status: 503,
+          code: "COUPON_SERVICE_UNAVAILABLE",
+          title: "Service unavailable",
+          detail: "coupon details cannot be loaded right now; try again shortly",
+          headers: { "retry-after": "1" },
+        });
+      }
+      deps.outcomes.inc({ outcome: result.kind });
+      if (result.kind !== "issued") throw toHttpError(result, couponId, eventId);
+      return {
+        status: 201,
+        body: { issueId: result.issueId, couponId, eventId, userId, issuedAt: result.issuedAt.toISOString() },
+      };
+    },
+  };
 }
