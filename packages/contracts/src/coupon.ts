@@ -33,6 +33,8 @@ export function couponKeys(couponId: number) {
     issued: `${tag}:issued`,
     /** Stream: accepted issuances waiting for the relay to publish them to Kafka (the outbox). */
     outbox: `${tag}:outbox`,
+    /** Stream: outbox entries the relay could not read as issuances, moved aside for an operator. */
+    malformed: `${tag}:outbox:malformed`,
   };
 }
 

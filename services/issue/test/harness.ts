@@ -36,7 +36,12 @@ export interface Harness {
   post(body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }>;
   startRelay(options?: { consumer?: string; publisher?: IssuedPublisher; claimIdleMs?: number }): OutboxRelay;
   /** Reads the topic from the beginning until `count` records arrived (or the timeout passed). */
-  readTopic(count: number, timeoutMs?: number): Promise<CouponIssued[]>;
+  /** The first `count` records of the topic that `where` accepts (all, by default). */
+  readTopic(
+    count: number,
+    timeoutMs?: number,
+    where?: (record: CouponIssued) => boolean,
+  ): Promise<CouponIssued[]>;
   close(): Promise<void>;
 }
 
@@ -178,7 +183,7 @@ export async function startHarness(
       relays.push(relay);
       return relay;
     },
-    async readTopic(count, timeoutMs = 30_000) {
+    async readTopic(count, timeoutMs = 30_000, where = () => true) {
       const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}`, maxWaitTimeInMs: 100 });
       const records: CouponIssued[] = [];
       await consumer.connect();
@@ -188,7 +193,8 @@ export async function startHarness(
           const timer = setTimeout(resolve, timeoutMs);
           void consumer.run({
             eachMessage: async ({ message }) => {
-              records.push(JSON.parse(String(message.value)) as CouponIssued);
+              const record = JSON.parse(String(message.value)) as CouponIssued;
+              if (where(record)) records.push(record);
               if (records.length >= count) {
                 clearTimeout(timer);
                 resolve();

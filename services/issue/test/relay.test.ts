@@ -44,3 +44,50 @@ describe("outbox relay", () => {
     await expect.poll(() => h.redis.xlen(couponKeys(couponId).outbox), { timeout: 10_000 }).toBe(0);
   });
 });
+
+describe("outbox settlement", () => {
+  const issue = (couponId: number, users: number[]) =>
+    Promise.all(users.map((u) => h.post({ eventId: 1, couponId }, h.tokens.token({ sub: String(u) }))));
+
+  it("when a stalled relay still holds entries, then the others' relayed entries leave the stream and the held ones stay to be claimed", async () => {
+    const couponId = nextCouponId();
+    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    const { outbox } = couponKeys(couponId);
+    await issue(couponId, [500, 501, 502, 503, 504]);
+    await h.redis.xgroup("CREATE", outbox, "outbox-relay", "0", "MKSTREAM");
+    const reply = (await h.redis.xreadgroup("GROUP", "outbox-relay", "stalled", "STREAMS", outbox, ">")) as [
+      string,
+      [string, string[]][],
+    ][];
+    const heldIds = (reply[0]?.[1] ?? []).map(([id]) => id);
+    expect(heldIds).toHaveLength(5);
+    await issue(couponId, [505, 506, 507, 508, 509, 510, 511, 512, 513, 514]);
+
+    h.startRelay({ consumer: "live" });
+
+    const records = await h.readTopic(10, 30_000, (r) => r.couponId === couponId);
+    expect(records.map((r) => r.userId).sort()).toEqual(
+      [505, 506, 507, 508, 509, 510, 511, 512, 513, 514].map(String),
+    );
+    await expect.poll(() => h.redis.xlen(outbox), { timeout: 10_000 }).toBe(5);
+    const left = await h.redis.xrange(outbox, "-", "+");
+    expect(left.map(([id]) => id)).toEqual(heldIds);
+  });
+
+  it("when the outbox holds an entry the issuance script never writes, then it is moved to the malformed stream and the rest is relayed", async () => {
+    const couponId = nextCouponId();
+    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    const { outbox, malformed } = couponKeys(couponId);
+    await issue(couponId, [600, 601]);
+    const junkId = await h.redis.xadd(outbox, "*", "hello", "world");
+    await issue(couponId, [602]);
+
+    h.startRelay({ consumer: "tidy" });
+
+    const records = await h.readTopic(3, 30_000, (r) => r.couponId === couponId);
+    expect(records.map((r) => r.userId).sort()).toEqual(["600", "601", "602"]);
+    await expect.poll(() => h.redis.xlen(outbox), { timeout: 10_000 }).toBe(0);
+    const aside = await h.redis.xrange(malformed, "-", "+");
+    expect(aside.map(([, fields]) => fields)).toEqual([["outboxId", junkId, "hello", "world"]]);
+  });
+});

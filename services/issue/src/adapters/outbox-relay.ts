@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CouponIssued, couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import type { Logger } from "@coupon/logging";
-import type { Redis } from "@coupon/redis";
+import { luaScript, type Redis } from "@coupon/redis";
 import { Counter, type Registry } from "prom-client";
 import { toCouponIssued } from "../domain/outbox-entry.ts";
 
@@ -34,7 +34,7 @@ export function relayMetrics(registry: Registry): RelayMetrics {
   });
   const malformed = new Counter({
     name: "outbox_relay_malformed_total",
-    help: "Outbox entries that are not issuances, left in their stream",
+    help: "Outbox entries that are not issuances, moved to their coupon's malformed stream",
     registers: [registry],
   });
   return {
@@ -80,7 +80,7 @@ interface Entry {
   fields: string[];
 }
 
-const STREAM_NAME = /\{coupon:(\d+)\}:outbox$/;
+type SettleOutbox = (stream: string, group: string, ...ids: string[]) => unknown;
 
 /**
  * Moves accepted issuances from the per-coupon Redis streams (the outbox) to Kafka. Entries are
@@ -91,16 +91,20 @@ const STREAM_NAME = /\{coupon:(\d+)\}:outbox$/;
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { redis, logger, group, consumer } = options;
   const prefix = redis.options.keyPrefix ?? "";
+  redis.defineCommand("settleOutbox", { numberOfKeys: 1, lua: luaScript("outbox-settle.lua") });
+  /** Outbox stream key → its coupon id, for the streams in the registry. */
+  const couponOf = new Map<string, number>();
   const withGroup = new Set<string>();
   let running: Promise<void> | undefined;
   let stopping = false;
   let nextClaimAt = 0;
 
   async function streams(): Promise<string[]> {
-    const couponIds = await redis.smembers(OUTBOX_REGISTRY_KEY);
-    const keys = couponIds.map((id) => couponKeys(Number(id)).outbox);
-    for (const key of keys) {
+    const couponIds = (await redis.smembers(OUTBOX_REGISTRY_KEY)).map(Number);
+    const keys = couponIds.map((id) => couponKeys(id).outbox);
+    for (const [i, key] of keys.entries()) {
       if (withGroup.has(key)) continue;
+      couponOf.set(key, couponIds[i] as number);
       // From id 0: entries written before the group existed are published too.
       await redis.xgroup("CREATE", key, group, "0", "MKSTREAM").catch((error: Error) => {
         if (!error.message.startsWith("BUSYGROUP")) throw error;
@@ -149,39 +153,51 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** The stream names in replies carry the connection's key prefix; commands add it themselves. */
   const unprefixed = (stream: string) => (stream.startsWith(prefix) ? stream.slice(prefix.length) : stream);
 
-  async function settle(entries: Entry[], deleteEntries: boolean): Promise<void> {
-    const byStream = Map.groupBy(entries, (e) => unprefixed(e.stream));
-    const pipeline = redis.pipeline();
-    for (const [stream, items] of byStream) {
-      const ids = items.map((e) => e.id);
-      pipeline.xack(stream, group, ...ids);
-      if (deleteEntries) pipeline.xdel(stream, ...ids);
-    }
+  async function exec(pipeline: ReturnType<Redis["pipeline"]>): Promise<void> {
     const results = (await pipeline.exec()) ?? [];
     const failure = results.find(([error]) => error);
     if (failure) throw failure[0];
+  }
+
+  /** Acknowledges the entries and trims each stream below what the group still needs (lua/outbox-settle.lua). */
+  async function settle(entries: Entry[]): Promise<void> {
+    const pipeline = redis.pipeline();
+    const settleOutbox = (pipeline as unknown as { settleOutbox: SettleOutbox }).settleOutbox.bind(pipeline);
+    for (const [stream, items] of Map.groupBy(entries, (e) => unprefixed(e.stream))) {
+      settleOutbox(stream, group, ...items.map((e) => e.id));
+    }
+    await exec(pipeline);
+  }
+
+  /**
+   * Entries the issuance script never writes: copied, with their original id, to the coupon's
+   * malformed stream before they are settled, so they neither block the relay nor vanish.
+   */
+  async function moveAside(malformed: Entry[]): Promise<void> {
+    const pipeline = redis.pipeline();
+    for (const entry of malformed) {
+      const couponId = couponOf.get(unprefixed(entry.stream)) as number;
+      pipeline.xadd(couponKeys(couponId).malformed, "*", "outboxId", entry.id, ...entry.fields);
+    }
+    await exec(pipeline);
+    logger.error(
+      { entries: malformed.map((e) => ({ stream: e.stream, id: e.id })) },
+      "malformed outbox entries moved to their coupon's malformed stream",
+    );
+    options.metrics?.malformed(malformed.length);
   }
 
   async function relayBatch(entries: Entry[]): Promise<void> {
     const records: PublishedRecord[] = [];
     const malformed: Entry[] = [];
     for (const entry of entries) {
-      const parsed = STREAM_NAME.test(entry.stream) ? toCouponIssued(entry.id, entry.fields) : undefined;
+      const parsed = toCouponIssued(entry.id, entry.fields);
       if (parsed) records.push(parsed);
       else malformed.push(entry);
     }
     if (records.length > 0) await options.publisher.publish(records);
-    await settle(
-      entries.filter((e) => !malformed.includes(e)),
-      true,
-    );
-    if (malformed.length > 0) {
-      // Never written by the issuance script: acknowledged so they do not block the relay, but kept
-      // in the stream for an operator to inspect.
-      logger.error({ entries: malformed }, "malformed outbox entries left in their stream");
-      await settle(malformed, false);
-      options.metrics?.malformed(malformed.length);
-    }
+    if (malformed.length > 0) await moveAside(malformed);
+    await settle(entries);
     options.metrics?.published(records.length);
   }
 
