@@ -171,14 +171,14 @@ function serveJsonRoute(
   runWithLogContext({ request_id: requestId }, () => {
     readBody(req, bodyLength)
       .then((raw) => route.handle({ body: parseJsonBody(raw), headers: req.headers, requestId }))
-      .then(
-        (answer) => sendAnswer(res, answer),
-        (error: unknown) => {
-          if (res.destroyed) return;
-          const { problem, headers } = problemFor(error, route.path, logger);
-          sendProblem(res, problem, headers);
-        },
-      );
+      .then((answer) => sendAnswer(res, answer))
+      .catch((error: unknown) => {
+        // The client is gone (its body never arrived): nobody to answer.
+        if (res.destroyed) return;
+        const { problem, headers } = problemFor(error, route.path, logger);
+        if (res.headersSent) res.destroy();
+        else sendProblem(res, problem, headers);
+      });
   });
 }
 

@@ -84,6 +84,13 @@ describe("a JSON route served directly", () => {
     expect(crash).toMatchObject({ request_id: "req-7" });
   });
 
+  it("when the answer cannot be serialised, then 500 problem+json rather than a crash", async () => {
+    const app = appWith(async () => ({ status: 201, body: { id: 1n } }));
+    const res = await request(app).post("/things").send({ a: 1 });
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ code: "INTERNAL_ERROR" });
+  });
+
   it("when the client goes away halfway through the body, then the handler is not called and the server carries on", async () => {
     let calls = 0;
     const app = appWith(async ({ body }) => {
