@@ -115,12 +115,23 @@ export async function startSystem(label: string, kafkaBrokers: string[]): Promis
       return login.token.accessToken;
     },
     async stop() {
-      const exits = await Promise.all(Object.values(services).map((s) => s.stop("SIGTERM")));
+      const exits = await Promise.all(
+        Object.entries(services).map(async ([name, service]) => ({
+          name,
+          ...(await service.stop("SIGTERM")),
+        })),
+      );
       await rm(keyDir, { recursive: true, force: true });
       await database.drop();
-      const failed = exits.filter((e) => e.code !== 0);
-      if (failed.length > 0)
-        throw new Error(`services did not stop cleanly:\n${failed.map((f) => f.stderr).join("\n")}`);
+      // The services log to stdout: its last lines say why one stopped as it did.
+      const failed = exits
+        .filter((exit) => exit.code !== 0)
+        .map(
+          (exit) =>
+            `${exit.name} exited with ${exit.code ?? exit.signal}:\n${exit.stderr}` +
+            exit.stdout.trimEnd().split("\n").slice(-15).join("\n"),
+        );
+      if (failed.length > 0) throw new Error(`services did not stop cleanly:\n${failed.join("\n\n")}`);
     },
   };
 }
