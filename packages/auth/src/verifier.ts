@@ -1,5 +1,5 @@
 import { isUserId } from "@coupon/contracts";
-import { AppError } from "@coupon/http";
+import { AppError, ServiceUnavailableError } from "@coupon/http";
 import { checkRs256Signature, decodeJwt } from "./jwt.ts";
 import { JwksUnavailableError, type KeyResolver } from "./remote-jwks.ts";
 
@@ -69,13 +69,11 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         key = await options.keys.getKey(kid);
       } catch (error) {
         if (error instanceof JwksUnavailableError) {
-          throw new AppError({
-            status: 503,
-            code: "AUTH_UNAVAILABLE",
-            title: "Token verification unavailable",
-            detail: "the signing keys cannot be fetched; try again shortly",
-            headers: { "retry-after": "1" },
-          });
+          throw new ServiceUnavailableError(
+            "AUTH_UNAVAILABLE",
+            "Token verification unavailable",
+            "the signing keys cannot be fetched; try again shortly",
+          );
         }
         throw error;
       }

@@ -78,3 +78,10 @@ export class NotFoundError extends AppError {
     super({ status: 404, code, title: "Not found", detail });
   }
 }
+
+/** A dependency is down for a moment: 503 with Retry-After, so clients back off and try again. */
+export class ServiceUnavailableError extends AppError {
+  constructor(code: string, title: string, detail: string) {
+    super({ status: 503, code, title, detail, headers: { "retry-after": "1" } });
+  }
+}

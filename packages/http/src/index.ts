@@ -6,6 +6,7 @@ export {
   NotFoundError,
   type ProblemDetails,
   problemType,
+  ServiceUnavailableError,
   ValidationError,
 } from "./errors.ts";
 export type { JsonAnswer, JsonRequest, JsonRoute } from "./json-route.ts";

@@ -1,5 +1,5 @@
 import { bearerToken, type JwtVerifier } from "@coupon/auth";
-import { AppError, type JsonRoute, NotFoundError, parseInput } from "@coupon/http";
+import { AppError, type JsonRoute, NotFoundError, parseInput, ServiceUnavailableError } from "@coupon/http";
 import type { Counter } from "prom-client";
 import { z } from "zod";
 import { CouponServiceUnavailableError } from "../adapters/coupon-catalog.ts";
@@ -60,13 +60,11 @@ export function couponIssueRoute(deps: {
         result = await deps.issueCoupon({ userId, eventId, couponId, requestId });
       } catch (error) {
         if (!(error instanceof CouponServiceUnavailableError)) throw error;
-        throw new AppError({
-          status: 503,
-          code: "COUPON_SERVICE_UNAVAILABLE",
-          title: "Service unavailable",
-          detail: "coupon details cannot be loaded right now; try again shortly",
-          headers: { "retry-after": "1" },
-        });
+        throw new ServiceUnavailableError(
+          "COUPON_SERVICE_UNAVAILABLE",
+          "Service unavailable",
+          "coupon details cannot be loaded right now; try again shortly",
+        );
       }
       deps.outcomes.inc({ outcome: result.kind });
       if (result.kind !== "issued") throw toHttpError(result, couponId, eventId);
