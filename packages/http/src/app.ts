@@ -59,25 +59,34 @@ function requestIdOf(req: IncomingMessage): string {
 
 type Duration = Histogram<"method" | "route" | "status">;
 
-/** Once the answer is sent: the duration histogram and one log line. */
-function observeRequest(
-  logger: Logger,
-  duration: Duration,
+/**
+ * Starts a request's context and runs it: the request id (echoed or made), the log context that
+ * carries it, and once the answer is sent the duration histogram and one log line.
+ */
+type InRequestContext = (
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
   route: () => string,
-): void {
-  const started = process.hrtime.bigint();
-  res.on("finish", () => {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const method = req.method ?? "";
-    duration.observe({ method, route: route(), status: String(res.statusCode) }, seconds);
-    const entry = { method, path, status: res.statusCode, duration_ms: Math.round(seconds * 1e4) / 10 };
-    if (OPERATIONAL_PATHS.has(path)) logger.debug(entry, "request");
-    else if (res.statusCode >= 500) logger.error(entry, "request");
-    else logger.info(entry, "request");
-  });
+  run: (requestId: string) => void,
+) => void;
+
+function requestContext(logger: Logger, duration: Duration): InRequestContext {
+  return (req, res, path, route, run) => {
+    const requestId = requestIdOf(req);
+    res.setHeader("x-request-id", requestId);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const method = req.method ?? "";
+      duration.observe({ method, route: route(), status: String(res.statusCode) }, seconds);
+      const entry = { method, path, status: res.statusCode, duration_ms: Math.round(seconds * 1e4) / 10 };
+      if (OPERATIONAL_PATHS.has(path)) logger.debug(entry, "request");
+      else if (res.statusCode >= 500) logger.error(entry, "request");
+      else logger.info(entry, "request");
+    });
+    runWithLogContext({ request_id: requestId }, () => run(requestId));
+  };
 }
 
 /**
@@ -162,24 +171,27 @@ function serveJsonRoute(
   bodyLength: number,
   req: IncomingMessage,
   res: ServerResponse,
-  observe: (req: IncomingMessage, res: ServerResponse, path: string, route: () => string) => void,
+  inRequestContext: InRequestContext,
   logger: Logger,
 ): void {
-  const requestId = requestIdOf(req);
-  res.setHeader("x-request-id", requestId);
-  observe(req, res, route.path, () => route.path);
-  runWithLogContext({ request_id: requestId }, () => {
-    readBody(req, bodyLength)
-      .then((raw) => route.handle({ body: parseJsonBody(raw), headers: req.headers, requestId }))
-      .then((answer) => sendAnswer(res, answer))
-      .catch((error: unknown) => {
-        // The client is gone (its body never arrived): nobody to answer.
-        if (res.destroyed) return;
-        const { problem, headers } = problemFor(error, route.path, logger);
-        if (res.headersSent) res.destroy();
-        else sendProblem(res, problem, headers);
-      });
-  });
+  inRequestContext(
+    req,
+    res,
+    route.path,
+    () => route.path,
+    (requestId) => {
+      readBody(req, bodyLength)
+        .then((raw) => route.handle({ body: parseJsonBody(raw), headers: req.headers, requestId }))
+        .then((answer) => sendAnswer(res, answer))
+        .catch((error: unknown) => {
+          // The client is gone (its body never arrived): nobody to answer.
+          if (res.destroyed) return;
+          const { problem, headers } = problemFor(error, route.path, logger);
+          if (res.headersSent) res.destroy();
+          else sendProblem(res, problem, headers);
+        });
+    },
+  );
 }
 
 /** The Express app every service starts from: operational endpoints, JSON parsing and problem+json errors. */
@@ -198,13 +210,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-  const observe = (req: IncomingMessage, res: ServerResponse, path: string, route: () => string) =>
-    observeRequest(logger, duration, req, res, path, route);
+  const inRequestContext = requestContext(logger, duration);
   app.use((req, res, next) => {
-    const requestId = requestIdOf(req);
-    res.setHeader("x-request-id", requestId);
-    observe(req, res, req.path, () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched"));
-    runWithLogContext({ request_id: requestId }, next);
+    const route = () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched");
+    inRequestContext(req, res, req.path, route, () => next());
   });
 
   app.get("/healthz", (_req, res) => {
@@ -275,7 +284,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   return (req, res) => {
     const route = direct.get(`${req.method} ${req.url}`);
     const bodyLength = route && plainJsonBodyLength(req.headers, bodyLimitBytes);
-    if (route && bodyLength !== undefined) serveJsonRoute(route, bodyLength, req, res, observe, logger);
-    else app(req, res);
+    if (route && bodyLength !== undefined) {
+      serveJsonRoute(route, bodyLength, req, res, inRequestContext, logger);
+    } else app(req, res);
   };
 }

@@ -87,7 +87,7 @@ export function readBody(req: IncomingMessage, length: number): Promise<Buffer> 
   });
 }
 
-export function sendJson(
+function sendJson(
   res: ServerResponse,
   status: number,
   body: string,
