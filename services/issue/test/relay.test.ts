@@ -37,11 +37,13 @@ describe("outbox relay", () => {
     ];
     expect(pending[0]).toBe(20);
 
-    h.startRelay({ consumer: "rescuer", claimIdleMs: 100 });
+    const rescuer = h.startRelay({ consumer: "rescuer", claimIdleMs: 100 });
 
     const records = await h.readTopic(20);
     expect(new Set(records.map((r) => r.userId)).size).toBe(20);
     await expect.poll(() => h.redis.xlen(couponKeys(couponId).outbox), { timeout: 10_000 }).toBe(0);
+    // Its 100 ms claim interval would otherwise take over entries the next tests hold on purpose.
+    await rescuer.stop();
   });
 });
 
@@ -63,7 +65,7 @@ describe("outbox settlement", () => {
     expect(heldIds).toHaveLength(5);
     await issue(couponId, [505, 506, 507, 508, 509, 510, 511, 512, 513, 514]);
 
-    h.startRelay({ consumer: "live" });
+    const live = h.startRelay({ consumer: "live" });
 
     const records = await h.readTopic(10, 30_000, (r) => r.couponId === couponId);
     expect(records.map((r) => r.userId).sort()).toEqual(
@@ -72,6 +74,7 @@ describe("outbox settlement", () => {
     await expect.poll(() => h.redis.xlen(outbox), { timeout: 10_000 }).toBe(5);
     const left = await h.redis.xrange(outbox, "-", "+");
     expect(left.map(([id]) => id)).toEqual(heldIds);
+    await live.stop();
   });
 
   it("when the outbox holds an entry the issuance script never writes, then it is moved to the malformed stream and the rest is relayed", async () => {
@@ -82,12 +85,13 @@ describe("outbox settlement", () => {
     const junkId = await h.redis.xadd(outbox, "*", "hello", "world");
     await issue(couponId, [602]);
 
-    h.startRelay({ consumer: "tidy" });
+    const tidy = h.startRelay({ consumer: "tidy" });
 
     const records = await h.readTopic(3, 30_000, (r) => r.couponId === couponId);
     expect(records.map((r) => r.userId).sort()).toEqual(["600", "601", "602"]);
     await expect.poll(() => h.redis.xlen(outbox), { timeout: 10_000 }).toBe(0);
     const aside = await h.redis.xrange(malformed, "-", "+");
     expect(aside.map(([, fields]) => fields)).toEqual([["outboxId", junkId, "hello", "world"]]);
+    await tidy.stop();
   });
 });
