@@ -35,8 +35,10 @@ export interface Harness {
   couponServiceRequests(): number;
   post(body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }>;
   startRelay(options?: { consumer?: string; publisher?: IssuedPublisher; claimIdleMs?: number }): OutboxRelay;
-  /** Reads the topic from the beginning until `count` records arrived (or the timeout passed). */
-  /** The first `count` records of the topic that `where` accepts (all, by default). */
+  /**
+   * Reads the topic from the beginning until `count` records that `where` accepts (all, by default)
+   * arrived, or the timeout passed.
+   */
   readTopic(
     count: number,
     timeoutMs?: number,
