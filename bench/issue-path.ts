@@ -544,15 +544,32 @@ async function startCeilings(): Promise<CeilingServers> {
 async function redisCeiling(): Promise<RedisCeiling> {
   const port = String(config.REDIS_PORT);
   const cli = (...args: string[]) => run("redis-cli", ["-p", port, ...args]);
-  const script = await readFile(join(ROOT, "lua/issue-coupon-2.lua"), "utf8");
+  const script = await readFile(join(ROOT, "lua/issue-coupon-3.lua"), "utf8");
   const sha = (await cli("SCRIPT", "LOAD", script)).stdout.trim();
   // Keys of no coupon: the relay only reads the outbox streams of registered coupons.
-  const keys = ["bench:{coupon:0}:issued", "bench:{coupon:0}:outbox"];
+  const keys = ["bench:{coupon:0}:terms", "bench:{coupon:0}:issued", "bench:{coupon:0}:outbox"];
   await cli("DEL", ...keys);
+  const now = Date.now();
+  await cli(
+    "HSET",
+    keys[0] as string,
+    "version",
+    "1",
+    "eventId",
+    "0",
+    "stock",
+    String(options.redisRequests * 10),
+    "startsAt",
+    String(now),
+    "endsAt",
+    String(now + 86_400_000),
+    "validUntil",
+    String(now + 86_400_000),
+  );
   const clients = 50;
   const pipeline = 16;
   log(
-    `redis ceiling: EVALSHA of lua/issue-coupon-2.lua, ${options.redisRequests} calls, ${clients} clients, pipeline ${pipeline}`,
+    `redis ceiling: EVALSHA of lua/issue-coupon-3.lua, ${options.redisRequests} calls, ${clients} clients, pipeline ${pipeline}`,
   );
   const watch = watchProcesses(systemProcesses(), ["bench"]);
   watch.start(250);
@@ -573,15 +590,13 @@ async function redisCeiling(): Promise<RedisCeiling> {
       "--csv",
       "EVALSHA",
       sha,
-      "2",
+      "3",
       ...keys,
       "__rand_int__",
-      String(Date.now()),
-      "0",
-      String(Date.now() + 86_400_000),
-      String(options.redisRequests * 10),
       "0",
       "0",
+      String(now),
+      String(now + 86_400_000),
       "bench",
     ],
     { stdio: ["ignore", "pipe", "inherit"] },

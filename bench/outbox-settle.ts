@@ -1,5 +1,5 @@
 // What settling relayed outbox entries costs Redis, the one process every issue pod shares: the
-// relay's former XACK + XDEL of each batch against lua/outbox-settle.lua (XACK, then XTRIM MINID
+// relay's former XACK + XDEL of each batch against lua/outbox-settle-1.lua (XACK, then XTRIM MINID
 // below what the group still needs). Each round fills a stream with entries shaped like the
 // issuance script's, reads them in batches with a consumer group as the relay does and settles
 // every batch one way; Redis's own time for the settling commands (INFO commandstats) is divided
@@ -25,14 +25,14 @@ const redis = createRedis(
   "bench-settle",
   { enableAutoPipelining: false },
 );
-redis.defineCommand("settleOutbox", { numberOfKeys: 1, lua: luaScript("outbox-settle.lua") });
+redis.defineCommand("settleOutbox", { numberOfKeys: 1, lua: luaScript("outbox-settle-1.lua") });
 const settleOutbox = (redis as unknown as { settleOutbox: (...args: string[]) => Promise<number> })
   .settleOutbox;
 
-type Way = "xack+xdel" | "outbox-settle.lua";
+type Way = "xack+xdel" | "outbox-settle-1.lua";
 const COMMANDS: Record<Way, string[]> = {
   "xack+xdel": ["xack", "xdel"],
-  "outbox-settle.lua": ["evalsha", "eval"],
+  "outbox-settle-1.lua": ["evalsha", "eval"],
 };
 
 async function redisUsec(commands: string[]): Promise<number> {
@@ -98,9 +98,10 @@ const median = (values: number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-const rounds: Record<Way, number[]> = { "xack+xdel": [], "outbox-settle.lua": [] };
+const rounds: Record<Way, number[]> = { "xack+xdel": [], "outbox-settle-1.lua": [] };
 for (let i = 0; i < ROUNDS; i++) {
-  const order: Way[] = i % 2 === 0 ? ["xack+xdel", "outbox-settle.lua"] : ["outbox-settle.lua", "xack+xdel"];
+  const order: Way[] =
+    i % 2 === 0 ? ["xack+xdel", "outbox-settle-1.lua"] : ["outbox-settle-1.lua", "xack+xdel"];
   for (const way of order) rounds[way].push(await round(way));
 }
 await redis.quit();
@@ -110,10 +111,10 @@ const result = {
   batch: BATCH,
   usecPerEntry: {
     "xack+xdel": median(rounds["xack+xdel"]),
-    "outbox-settle.lua": median(rounds["outbox-settle.lua"]),
+    "outbox-settle-1.lua": median(rounds["outbox-settle-1.lua"]),
   },
   rounds,
-  ratio: median(rounds["outbox-settle.lua"]) / median(rounds["xack+xdel"]),
+  ratio: median(rounds["outbox-settle-1.lua"]) / median(rounds["xack+xdel"]),
 };
 for (const way of Object.keys(rounds) as Way[]) {
   const figures = rounds[way].map((v) => v.toFixed(2)).join(", ");
@@ -121,7 +122,7 @@ for (const way of Object.keys(rounds) as Way[]) {
     `${way}: ${result.usecPerEntry[way].toFixed(2)} µs of Redis per entry (rounds: ${figures})\n`,
   );
 }
-process.stdout.write(`outbox-settle.lua ÷ xack+xdel: ${result.ratio.toFixed(2)}\n`);
+process.stdout.write(`outbox-settle-1.lua ÷ xack+xdel: ${result.ratio.toFixed(2)}\n`);
 const resultsDir = resolve(import.meta.dirname, "results");
 mkdirSync(resultsDir, { recursive: true });
 writeFileSync(resolve(resultsDir, "outbox-settle.json"), `${JSON.stringify(result, null, 2)}\n`);

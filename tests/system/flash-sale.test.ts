@@ -69,4 +69,53 @@ describe("the whole system", () => {
     expect(results.filter((r) => r.code === "COUPON_ALREADY_ISSUED_BY_USER")).toHaveLength(49);
     expect(await persistedUsers(system.database.url, couponId, 1)).toEqual(["90000"]);
   });
+
+  it("when an admin lowers the stock mid-race, then no more than the new stock is ever issued, and the database agrees", async () => {
+    const { eventId, couponId } = await openFlashSale(system, 1_000);
+    const tokens = await tokensFor(200_000, 3_000);
+    const body = JSON.stringify({ eventId, couponId });
+    const fire = (from: number, to: number, concurrency: number) =>
+      fireAll({
+        origin: system.services.issue.baseUrl,
+        path: "/coupon-issues",
+        concurrency,
+        requests: tokens.slice(from, to).map((token) => ({ token, body })),
+      });
+    const first = await fire(0, 300, 50);
+    expect(first.results.every((r) => r.status === 201)).toBe(true);
+
+    const rest = fire(300, 3_000, 10);
+    const admin = await system.adminToken();
+    const lowered = await system.call<{ maxQuantity: number }>(
+      "coupon",
+      "PATCH",
+      `/coupons/${couponId}`,
+      { maxQuantity: 500 },
+      admin,
+    );
+    const { results } = await rest;
+
+    expect(lowered.maxQuantity).toBe(500);
+    const issued = [...first.results, ...results]
+      .filter((r) => r.status === 201)
+      .map((r) => String(r.body?.userId));
+    expect(issued).toHaveLength(500);
+    expect(
+      results.filter((r) => r.status !== 201).every((r) => r.code === "COUPON_ISSUE_QUANTITY_EXCEEDED"),
+    ).toBe(true);
+    const rows = await persistedUsers(system.database.url, couponId, 500);
+    expect(new Set(rows)).toEqual(new Set(issued));
+    expect(rows).toHaveLength(500);
+    // The same change again is accepted (the stock equals what is issued); one lower is refused.
+    await system.call("coupon", "PATCH", `/coupons/${couponId}`, { maxQuantity: 500 }, admin);
+    const below = await fetch(`${system.services.coupon.baseUrl}/coupons/${couponId}`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
+      body: JSON.stringify({ maxQuantity: 499 }),
+    });
+    expect([below.status, ((await below.json()) as { code: string }).code]).toEqual([
+      409,
+      "COUPON_STOCK_BELOW_ISSUED",
+    ]);
+  });
 });

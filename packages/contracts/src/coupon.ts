@@ -16,6 +16,8 @@ export const couponViewSchema = z.object({
   validUntil: z.iso.datetime(),
   issueStartsAt: z.iso.datetime(),
   issueEndsAt: z.iso.datetime(),
+  /** Grows with every change of the coupon's terms, so a writer of old terms cannot undo a newer change. */
+  termsVersion: z.number().int().positive(),
 });
 
 export type CouponView = z.infer<typeof couponViewSchema>;
@@ -27,14 +29,59 @@ export type CouponView = z.infer<typeof couponViewSchema>;
 export function couponKeys(couponId: number) {
   const tag = `{coupon:${couponId}}`;
   return {
-    /** Hash: the cached CouponView (look-aside; deleted when the coupon changes). */
+    /** Hash: the coupon service's cached CouponView (look-aside; deleted when the coupon changes). */
     meta: `${tag}:meta`,
+    /** Hash: the terms the issuance script enforces (see IssuanceTerms); written, never expired. */
+    terms: `${tag}:terms`,
     /** Set: ids of the users who hold the coupon. Its size is the issued count. */
     issued: `${tag}:issued`,
     /** Stream: accepted issuances waiting for the relay to publish them to Kafka (the outbox). */
     outbox: `${tag}:outbox`,
     /** Stream: outbox entries the relay could not read as issuances, moved aside for an operator. */
     malformed: `${tag}:outbox:malformed`,
+  };
+}
+
+/**
+ * What the issuance script decides with, kept in Redis beside the issued set so that the stock and
+ * the window are judged where the issuance happens: a change is in force for every replica the
+ * moment it is written (lua/coupon-terms-2.lua), not when their caches expire.
+ */
+export interface IssuanceTerms {
+  couponId: number;
+  version: number;
+  eventId: number;
+  stock: number;
+  /** The event's window, epoch milliseconds: [startsAtMs, endsAtMs). */
+  startsAtMs: number;
+  endsAtMs: number;
+  /** The coupon's own validity end: a coupon is not issued once it can no longer be used. */
+  validUntilMs: number;
+}
+
+export type TermsWriteResult =
+  | { kind: "written" }
+  | { kind: "stale"; storedVersion: number }
+  | { kind: "below-issued"; issued: number };
+
+/** The one way the terms are written (lua/coupon-terms-2.lua), by the coupon and the issue service. */
+export interface IssuanceTermsWriter {
+  /**
+   * Writes the terms unless Redis holds a newer version. With `refuseBelowIssued`, a stock below
+   * the number of users who already hold the coupon is refused, atomically with the issuances.
+   */
+  write(terms: IssuanceTerms, options: { refuseBelowIssued: boolean }): Promise<TermsWriteResult>;
+}
+
+export function issuanceTermsOf(view: CouponView): IssuanceTerms {
+  return {
+    couponId: view.couponId,
+    version: view.termsVersion,
+    eventId: view.eventId,
+    stock: view.maxQuantity,
+    startsAtMs: Date.parse(view.issueStartsAt),
+    endsAtMs: Date.parse(view.issueEndsAt),
+    validUntilMs: Date.parse(view.validUntil),
   };
 }
 

@@ -3,7 +3,11 @@ export {
   couponKeys,
   couponViewSchema,
   fromCacheHash,
+  type IssuanceTerms,
+  type IssuanceTermsWriter,
+  issuanceTermsOf,
   OUTBOX_REGISTRY_KEY,
+  type TermsWriteResult,
   toCacheHash,
 } from "./coupon.ts";
 export { type CouponIssued, couponIssuedSchema } from "./coupon-issued.ts";

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { env, z } from "@coupon/config";
 import { Redis, type RedisOptions } from "ioredis";
 
@@ -42,6 +41,9 @@ export function redisOptions(config: RedisEnv, connectionName: string): RedisOpt
     keyPrefix: config.REDIS_KEY_PREFIX,
     // Requests fail fast while Redis is unreachable instead of queueing without bound.
     maxRetriesPerRequest: 2,
+    // A master demoted by a failover answers writes with READONLY while this connection still
+    // points at it: reconnect (through Sentinel, to the new master) and send the command again.
+    reconnectOnError: (error) => (error.message.startsWith("READONLY") ? 2 : false),
     enableAutoPipelining: true,
     ...(config.REDIS_PASSWORD ? { password: config.REDIS_PASSWORD } : {}),
   };
@@ -68,6 +70,22 @@ export function createRedis(config: RedisEnv, connectionName: string, overrides:
   return new Redis({ ...redisOptions(config, connectionName), ...overrides });
 }
 
+/**
+ * Replies that mean "not now" rather than "wrong": the server is failing over, loading, out of
+ * memory or busy with a script. Any other reply error is a bug in the command.
+ */
+const TRANSIENT_REPLIES = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|OOM)\b/;
+
+/**
+ * True when a command failed because Redis could not be reached or refused for a moment (a closed
+ * connection, retries exhausted, a timeout, a failover reply), so a caller answers 503, not 500.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name !== "ReplyError") return true;
+  return TRANSIENT_REPLIES.test(error.message);
+}
+
 /** Closes gracefully: pending replies arrive first; falls back to disconnect if Redis is gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === "end") return;
@@ -78,9 +96,5 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
 }
 
-const LUA_DIR = new URL("../../../lua/", import.meta.url);
-
-/** The source of a script in the repository's lua/ folder (see lua/README.md for the conventions). */
-export function luaScript(fileName: string): string {
-  return readFileSync(new URL(fileName, LUA_DIR), "utf8");
-}
+export { createIssuanceTermsWriter } from "./issuance-terms.ts";
+export { luaScript } from "./lua.ts";

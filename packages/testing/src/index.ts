@@ -33,5 +33,6 @@ export function testEndpoints(): Endpoints {
 }
 
 export { type OwnKafka, ownKafka } from "./own-kafka.ts";
+export { type OwnRedis, ownRedis } from "./own-redis.ts";
 export { describeServiceContract, type ServiceContract } from "./service-contract.ts";
 export { type ExitResult, runServiceToExit, type ServiceProcess, startService } from "./service-process.ts";

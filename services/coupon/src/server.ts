@@ -10,6 +10,7 @@ import { createPrismaCouponRepository } from "./adapters/prisma-coupon-repositor
 import { createRedisCouponCache } from "./adapters/redis-coupon-cache.ts";
 import { createRedisIssuedCounter } from "./adapters/redis-issued-counter.ts";
 import { createRedisLease } from "./adapters/redis-lease.ts";
+import { createRedisTermsInForce } from "./adapters/redis-terms-in-force.ts";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
 import { createCouponCatalog } from "./domain/coupon-catalog.ts";
@@ -26,7 +27,8 @@ const verifier = createJwtVerifier({
   audience: config.JWT_AUDIENCE,
 });
 const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
-const redis = createRedis(config, "coupon");
+// Bounded, as a stock change waits for Redis while it holds the coupon's row lock.
+const redis = createRedis(config, "coupon", { commandTimeout: 2_000 });
 
 const repository = createPrismaCouponRepository(prisma);
 const issued = createRedisIssuedCounter(redis);
@@ -37,6 +39,7 @@ const catalog = createCouponCatalog({
     notFoundTtlMs: config.COUPON_CACHE_NOT_FOUND_TTL_MS,
   }),
   issued,
+  terms: createRedisTermsInForce(redis),
   logger,
 });
 const writeBack = createWriteBackJob({

@@ -98,6 +98,7 @@ describe("POST /coupons", () => {
       validUntil: "2026-12-31T23:59:59.999Z",
       issueStartsAt: "2026-11-27T00:00:00.000Z",
       issueEndsAt: "2026-11-28T00:00:00.000Z",
+      termsVersion: 1,
     });
     expect(couponViewSchema.safeParse(res.body).success).toBe(true);
     expect(res.headers.location).toBe(`/coupons/${res.body.couponId}`);

@@ -119,7 +119,12 @@ describe("write-around changes", () => {
     expect(change.status).toBe(200);
     expect(await infra.redis.exists(key)).toBe(0);
     const after = await read(coupon.couponId);
-    expect(after.body).toEqual({ ...coupon, maxQuantity: 150, validUntil: "2027-01-31T00:00:00.000Z" });
+    expect(after.body).toEqual({
+      ...coupon,
+      maxQuantity: 150,
+      validUntil: "2027-01-31T00:00:00.000Z",
+      termsVersion: 2,
+    });
     expect(fromCacheHash(await infra.redis.hgetall(key))).toEqual(after.body);
   });
 

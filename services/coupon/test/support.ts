@@ -13,6 +13,7 @@ import { Registry } from "prom-client";
 import { createPrismaCouponRepository } from "../src/adapters/prisma-coupon-repository.ts";
 import { createRedisCouponCache } from "../src/adapters/redis-coupon-cache.ts";
 import { createRedisIssuedCounter } from "../src/adapters/redis-issued-counter.ts";
+import { createRedisTermsInForce } from "../src/adapters/redis-terms-in-force.ts";
 import { buildApp } from "../src/app.ts";
 import { createCouponCatalog } from "../src/domain/coupon-catalog.ts";
 import type { CouponRepository } from "../src/domain/ports.ts";
@@ -100,6 +101,7 @@ export async function startApp(infra: TestInfra, options: AppOptions = {}): Prom
       notFoundTtlMs: options.notFoundTtlMs ?? 60_000,
     }),
     issued: createRedisIssuedCounter(redis),
+    terms: createRedisTermsInForce(redis),
     logger: silentLogger,
   });
   const app = buildApp({

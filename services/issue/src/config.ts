@@ -19,9 +19,14 @@ export const configSchema = z
     KAFKA_ISSUED_TOPIC: env.string().default(COUPON_ISSUED_TOPIC),
     COUPON_SERVICE_URL: env.url(["http", "https"]),
     COUPON_SERVICE_TIMEOUT_MS: env.positiveInt(2_000),
-    COUPON_LOCAL_CACHE_TTL_MS: env.positiveInt(1_000),
-    COUPON_REDIS_CACHE_TTL_MS: env.positiveInt(60_000),
     COUPON_NOT_FOUND_TTL_MS: env.positiveInt(1_000),
+    /**
+     * How long after a request reaches Redis the issuance script may still decide it; later it
+     * refuses, so a command that waited out an outage cannot accept after its request was answered.
+     */
+    ISSUE_DEADLINE_MS: env.positiveInt(500),
+    /** How much longer the reply is waited for than the deadline (its way back, clock skew). */
+    ISSUE_REPLY_GRACE_MS: env.positiveInt(200),
     RELAY_ENABLED: env.boolean(true),
     RELAY_GROUP: env.string().default("outbox-relay"),
     /** Defaults to the host name: the pod name in Kubernetes, stable across the relay's restarts. */

@@ -4,9 +4,9 @@ import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { serve } from "@coupon/http";
 import { createKafka } from "@coupon/kafka";
 import { createServiceRuntime } from "@coupon/lifecycle";
-import { closeRedis, createRedis, type Redis } from "@coupon/redis";
-import { collectDefaultMetrics, Registry } from "prom-client";
-import { createCouponCatalog } from "./adapters/coupon-catalog.ts";
+import { closeRedis, createIssuanceTermsWriter, createRedis, type Redis } from "@coupon/redis";
+import { Counter, collectDefaultMetrics, Registry } from "prom-client";
+import { createCouponTermsLoader } from "./adapters/coupon-terms-loader.ts";
 import { createKafkaIssuedPublisher } from "./adapters/kafka-issued-publisher.ts";
 import { createOutboxRelay, relayMetrics } from "./adapters/outbox-relay.ts";
 import { createRedisIssuanceStore } from "./adapters/redis-issuance-store.ts";
@@ -33,17 +33,27 @@ if (primary) {
   collectDefaultMetrics({ register: registry });
   await startWorkers({ count: config.HTTP_WORKERS, logger, shutdown, registry });
 } else {
-  redis = createRedis(config, "issue");
+  // Every command on this connection is bounded, the issuance script by its own deadline first.
+  redis = createRedis(config, "issue", {
+    commandTimeout: config.ISSUE_DEADLINE_MS + config.ISSUE_REPLY_GRACE_MS + 500,
+  });
   const issueCoupon = createIssueCoupon({
-    catalog: createCouponCatalog({
-      redis,
+    terms: createCouponTermsLoader({
+      writer: createIssuanceTermsWriter(redis),
       couponServiceUrl: config.COUPON_SERVICE_URL,
-      localTtlMs: config.COUPON_LOCAL_CACHE_TTL_MS,
-      redisTtlMs: config.COUPON_REDIS_CACHE_TTL_MS,
       notFoundTtlMs: config.COUPON_NOT_FOUND_TTL_MS,
       requestTimeoutMs: config.COUPON_SERVICE_TIMEOUT_MS,
     }),
-    store: createRedisIssuanceStore(redis),
+    store: createRedisIssuanceStore(redis, {
+      deadlineMs: config.ISSUE_DEADLINE_MS,
+      replyGraceMs: config.ISSUE_REPLY_GRACE_MS,
+      logger,
+      unannounced: new Counter({
+        name: "coupon_issue_unannounced_total",
+        help: "Issuances Redis accepted after their request had been answered 503",
+        registers: [registry],
+      }),
+    }),
     now: Date.now,
   });
   const ping = redis;

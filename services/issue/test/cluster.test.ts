@@ -55,7 +55,7 @@ async function metric(name: string): Promise<number> {
 describe("issue service with two HTTP workers", () => {
   it("when many users claim at once through the workers, then one relay publishes every issuance, and /metrics sums the workers", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 1_000));
+    await h.writeTerms(openCoupon(couponId, 1, 1_000));
     const statuses = await Promise.all(Array.from({ length: 300 }, (_, i) => issue(couponId, 5_000 + i)));
     expect(statuses.every((s) => s === 201)).toBe(true);
 
@@ -90,7 +90,7 @@ describe("issue service with two HTTP workers", () => {
       .toBe(workers + 1);
     expect(service.logs().some((line) => line.msg === "HTTP worker died, starting another")).toBe(true);
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    await h.writeTerms(openCoupon(couponId, 1, 100));
     const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => issue(couponId, 9_000 + i)));
     expect(statuses.every((s) => s === 201)).toBe(true);
 

@@ -2,16 +2,16 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { startTestTokenIssuer, type TestTokenIssuer } from "@coupon/auth/testing";
-import { type CouponIssued, type CouponView, couponKeys, toCacheHash } from "@coupon/contracts";
+import { type CouponIssued, type CouponView, issuanceTermsOf } from "@coupon/contracts";
 import { closeServer, listen } from "@coupon/http";
 import { createKafka } from "@coupon/kafka";
 import { createLogger } from "@coupon/logging";
-import { closeRedis, createRedis, type Redis } from "@coupon/redis";
+import { closeRedis, createIssuanceTermsWriter, createRedis, type Redis } from "@coupon/redis";
 import { testEndpoints } from "@coupon/testing";
 import type { Admin, Kafka, Producer } from "kafkajs";
-import { Registry } from "prom-client";
+import { Counter, Registry } from "prom-client";
 import { Agent } from "undici";
-import { createCouponCatalog } from "../src/adapters/coupon-catalog.ts";
+import { createCouponTermsLoader } from "../src/adapters/coupon-terms-loader.ts";
 import { createKafkaIssuedPublisher } from "../src/adapters/kafka-issued-publisher.ts";
 import { createOutboxRelay, type IssuedPublisher, type OutboxRelay } from "../src/adapters/outbox-relay.ts";
 import { createRedisIssuanceStore } from "../src/adapters/redis-issuance-store.ts";
@@ -27,12 +27,17 @@ export interface Harness {
   kafka: Kafka;
   topic: string;
   prefix: string;
-  /** Puts a coupon into the Redis cache the way the coupon service or a previous miss would. */
-  cacheCoupon(view: CouponView): Promise<void>;
-  /** Makes a coupon known only to the coupon service's HTTP API (a cold cache). */
+  /** Writes a coupon's issuance terms into Redis the way the coupon service or an earlier load would. */
+  writeTerms(view: CouponView): Promise<void>;
+  /** Makes a coupon known only to the coupon service's HTTP API (terms not yet in Redis). */
   publishCoupon(view: CouponView): void;
+  unpublishCoupon(couponId: number): void;
+  /** While on, the coupon service answers every request 503 (its database is down). */
+  failCouponService(on: boolean): void;
   /** GET /coupons/{id} requests the coupon service has answered. */
   couponServiceRequests(): number;
+  /** Acceptances that came back after their request had been answered 503. */
+  unannounced(): Promise<number>;
   post(body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }>;
   startRelay(options?: { consumer?: string; publisher?: IssuedPublisher; claimIdleMs?: number }): OutboxRelay;
   /**
@@ -63,20 +68,25 @@ export function openCoupon(couponId: number, eventId: number, maxQuantity: numbe
     validUntil: new Date(now + 86_400_000).toISOString(),
     issueStartsAt: new Date(now - 60_000).toISOString(),
     issueEndsAt: new Date(now + 3_600_000).toISOString(),
+    termsVersion: 1,
   };
 }
 
+export interface HarnessOptions {
+  kafkaBrokers?: string[];
+  /** A Redis of the test file's own, for tests that stop it. */
+  redisUrl?: string;
+  deadlineMs?: number;
+  replyGraceMs?: number;
+}
+
 /** The issue service in-process on a loopback port, against the test instance's Redis and Kafka. */
-export async function startHarness(
-  label: string,
-  kafkaBrokers = testEndpoints().kafkaBrokers,
-): Promise<Harness> {
+export async function startHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
+  const { kafkaBrokers = testEndpoints().kafkaBrokers, redisUrl = testEndpoints().redisUrl } = options;
   const prefix = `test:${label}:${randomUUID()}:`;
   const topic = `test.${label}.${randomUUID().slice(0, 8)}`;
-  const redis = createRedis(
-    { REDIS_URL: testEndpoints().redisUrl, REDIS_SENTINEL_MASTER: "x", REDIS_KEY_PREFIX: prefix },
-    "t",
-  );
+  const redisEnv = { REDIS_URL: redisUrl, REDIS_SENTINEL_MASTER: "x", REDIS_KEY_PREFIX: prefix };
+  const redis = createRedis(redisEnv, "t");
   const tokens = await startTestTokenIssuer();
   const kafka = createKafka({ brokers: kafkaBrokers, clientId: `issue-test-${label}`, logger });
   const admin: Admin = kafka.admin();
@@ -86,8 +96,15 @@ export async function startHarness(
   // Stands in for the coupon service's GET /coupons/{id} (its real routes have their own tests).
   const published = new Map<number, CouponView>();
   let couponRequests = 0;
+  let couponServiceFails = false;
   const couponService = createServer((req, res) => {
     couponRequests++;
+    if (couponServiceFails) {
+      res
+        .writeHead(503, { "content-type": "application/problem+json" })
+        .end('{"code":"DATABASE_UNAVAILABLE"}');
+      return;
+    }
     const view = published.get(Number(req.url?.split("/").pop()));
     setTimeout(() => {
       if (view) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(view));
@@ -98,21 +115,27 @@ export async function startHarness(
   await new Promise<void>((ready) => couponService.listen(0, "127.0.0.1", ready));
   const couponServiceAddress = couponService.address() as { port: number };
 
+  const registry = new Registry();
+  const unannounced = new Counter({ name: "unannounced", help: "-", registers: [registry] });
   const issueCoupon = createIssueCoupon({
-    catalog: createCouponCatalog({
-      redis,
+    terms: createCouponTermsLoader({
+      writer: createIssuanceTermsWriter(redis),
       couponServiceUrl: `http://127.0.0.1:${couponServiceAddress.port}`,
-      localTtlMs: 1_000,
-      redisTtlMs: 60_000,
       notFoundTtlMs: 1_000,
       requestTimeoutMs: 500,
     }),
-    store: createRedisIssuanceStore(redis),
+    store: createRedisIssuanceStore(redis, {
+      deadlineMs: options.deadlineMs ?? 500,
+      replyGraceMs: options.replyGraceMs ?? 200,
+      logger,
+      unannounced,
+    }),
     now: Date.now,
   });
+  const termsWriter = createIssuanceTermsWriter(redis);
   const app = buildApp({
     logger,
-    registry: new Registry(),
+    registry,
     isAccepting: () => true,
     readinessChecks: {},
     verifier: createJwtVerifier({
@@ -137,13 +160,20 @@ export async function startHarness(
     kafka,
     topic,
     prefix,
-    async cacheCoupon(view) {
-      await redis.hset(couponKeys(view.couponId).meta, toCacheHash(view));
+    async writeTerms(view) {
+      await termsWriter.write(issuanceTermsOf(view), { refuseBelowIssued: false });
     },
     publishCoupon(view) {
       published.set(view.couponId, view);
     },
+    unpublishCoupon(couponId) {
+      published.delete(couponId);
+    },
+    failCouponService(on) {
+      couponServiceFails = on;
+    },
     couponServiceRequests: () => couponRequests,
+    unannounced: async () => (await unannounced.get()).values[0]?.value ?? 0,
     async post(body, token) {
       const res = await fetch(`${baseUrl}/coupon-issues`, {
         method: "POST",
@@ -157,11 +187,7 @@ export async function startHarness(
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
     startRelay({ consumer = "relay-a", publisher, claimIdleMs = 30_000 } = {}) {
-      const relayRedis = createRedis(
-        { REDIS_URL: testEndpoints().redisUrl, REDIS_SENTINEL_MASTER: "x", REDIS_KEY_PREFIX: prefix },
-        consumer,
-        { enableAutoPipelining: false },
-      );
+      const relayRedis = createRedis(redisEnv, consumer, { enableAutoPipelining: false });
       relayConnections.push(relayRedis);
       let chosen = publisher;
       if (!chosen) {

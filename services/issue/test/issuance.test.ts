@@ -14,7 +14,7 @@ const count = (statuses: number[], status: number) => statuses.filter((s) => s =
 describe("POST /coupon-issues", () => {
   it("when 5,000 distinct users race for a stock of 100, then exactly 100 are issued, each once, and 100 records reach Kafka", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    await h.writeTerms(openCoupon(couponId, 1, 100));
     const users = Array.from({ length: 5_000 }, (_, i) => String(1_000_000 + i));
     const tokens = users.map((sub) => h.tokens.token({ sub }));
     h.startRelay();
@@ -40,7 +40,7 @@ describe("POST /coupon-issues", () => {
 
   it("when one user sends 50 requests at once, then exactly one coupon is issued to them", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 10));
+    await h.writeTerms(openCoupon(couponId, 1, 10));
     const token = h.tokens.token({ sub: "77" });
 
     const results = await Promise.all(
@@ -61,7 +61,7 @@ describe("POST /coupon-issues", () => {
 
   it("when a holder asks again after the coupon sold out, then they are told they hold it", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 1));
+    await h.writeTerms(openCoupon(couponId, 1, 1));
     const holder = h.tokens.token({ sub: "5" });
     expect((await h.post({ eventId: 1, couponId }, holder)).status).toBe(201);
     expect((await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "6" }))).body.code).toBe(
@@ -73,12 +73,12 @@ describe("POST /coupon-issues", () => {
   it("when the event has not opened or has closed, then 403 with EVENT_NOT_OPEN or EVENT_CLOSED", async () => {
     const token = h.tokens.token({ sub: "9" });
     const early = nextCouponId();
-    await h.cacheCoupon({
+    await h.writeTerms({
       ...openCoupon(early, 2, 5),
       issueStartsAt: new Date(Date.now() + 60_000).toISOString(),
     });
     const late = nextCouponId();
-    await h.cacheCoupon({ ...openCoupon(late, 2, 5), issueEndsAt: new Date(Date.now() - 1).toISOString() });
+    await h.writeTerms({ ...openCoupon(late, 2, 5), issueEndsAt: new Date(Date.now() - 1).toISOString() });
 
     const before = await h.post({ eventId: 2, couponId: early }, token);
     const after = await h.post({ eventId: 2, couponId: late }, token);
@@ -92,7 +92,7 @@ describe("POST /coupon-issues", () => {
   it("when the coupon is unknown or belongs to another event, then 404 COUPON_NOT_FOUND", async () => {
     const token = h.tokens.token({ sub: "9" });
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 3, 5));
+    await h.writeTerms(openCoupon(couponId, 3, 5));
 
     const otherEvent = await h.post({ eventId: 4, couponId }, token);
     const unknown = await h.post({ eventId: 3, couponId: nextCouponId() }, token);
@@ -102,7 +102,7 @@ describe("POST /coupon-issues", () => {
     expect([unknown.status, unknown.body.code]).toEqual([404, "COUPON_NOT_FOUND"]);
   });
 
-  it("when the cache is cold, then many concurrent requests load the coupon from its service once", async () => {
+  it("when Redis has no terms for the coupon yet, then many concurrent requests load them from its service once", async () => {
     const couponId = nextCouponId();
     h.publishCoupon(openCoupon(couponId, 5, 1_000));
     const before = h.couponServiceRequests();
@@ -115,7 +115,59 @@ describe("POST /coupon-issues", () => {
 
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect(h.couponServiceRequests() - before).toBe(1);
-    expect(await h.redis.exists(couponKeys(couponId).meta)).toBe(1);
+    expect(await h.redis.hget(couponKeys(couponId).terms, "stock")).toBe("1000");
+  });
+
+  it("when the coupon service is gone after the terms were loaded, then issuance goes on: the terms never expire", async () => {
+    const couponId = nextCouponId();
+    h.publishCoupon(openCoupon(couponId, 5, 100));
+    expect((await h.post({ eventId: 5, couponId }, h.tokens.token({ sub: "600" }))).status).toBe(201);
+    h.unpublishCoupon(couponId);
+    h.failCouponService(true);
+    try {
+      const before = h.couponServiceRequests();
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          h.post({ eventId: 5, couponId }, h.tokens.token({ sub: String(601 + i) })),
+        ),
+      );
+      expect(results.every((r) => r.status === 201)).toBe(true);
+      expect(h.couponServiceRequests()).toBe(before);
+      expect(await h.redis.pttl(couponKeys(couponId).terms)).toBe(-1);
+      // A coupon whose terms are not in Redis cannot be checked: 503, not a guess.
+      const unknown = await h.post({ eventId: 5, couponId: nextCouponId() }, h.tokens.token({ sub: "600" }));
+      expect([unknown.status, unknown.body.code]).toEqual([503, "COUPON_SERVICE_UNAVAILABLE"]);
+    } finally {
+      h.failCouponService(false);
+    }
+  });
+
+  it("when the terms change in Redis, then the very next request is decided by them", async () => {
+    const couponId = nextCouponId();
+    await h.writeTerms(openCoupon(couponId, 1, 10));
+    expect((await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "700" }))).status).toBe(201);
+    expect((await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "701" }))).status).toBe(201);
+
+    await h.writeTerms({ ...openCoupon(couponId, 1, 2), termsVersion: 2 });
+    const third = await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "702" }));
+    expect([third.status, third.body.code]).toEqual([409, "COUPON_ISSUE_QUANTITY_EXCEEDED"]);
+
+    // Older terms (a load that raced the change) do not undo it.
+    await h.writeTerms(openCoupon(couponId, 1, 10));
+    expect((await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "703" }))).status).toBe(409);
+  });
+
+  it("when the coupon's validity has ended, then 403 COUPON_EXPIRED and nothing is issued", async () => {
+    const couponId = nextCouponId();
+    await h.writeTerms({
+      ...openCoupon(couponId, 1, 10),
+      validFrom: "2020-01-01T00:00:00.000Z",
+      validUntil: "2020-12-31T00:00:00.000Z",
+    });
+    const res = await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "800" }));
+    expect([res.status, res.body.code]).toEqual([403, "COUPON_EXPIRED"]);
+    expect(res.body.detail).toContain("2020-12-31T00:00:00.000Z");
+    expect(await h.redis.scard(couponKeys(couponId).issued)).toBe(0);
   });
 
   it("when the body is malformed or incomplete, then 400 naming the field; without a token, 401", async () => {
@@ -139,7 +191,7 @@ describe("POST /coupon-issues", () => {
 
   it("when Redis has forgotten the script (NOSCRIPT), then it is reloaded and the issuance works", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 5));
+    await h.writeTerms(openCoupon(couponId, 1, 5));
     await h.redis.script("FLUSH");
     expect((await h.post({ eventId: 1, couponId }, h.tokens.token({ sub: "11" }))).status).toBe(201);
   });

@@ -9,7 +9,7 @@ let h: Harness;
 
 beforeAll(async () => {
   await kafka.start();
-  h = await startHarness("kafka-outage", kafka.brokers);
+  h = await startHarness("kafka-outage", { kafkaBrokers: kafka.brokers });
 }, 180_000);
 
 afterAll(async () => {
@@ -20,7 +20,7 @@ afterAll(async () => {
 describe("issuance while Kafka is down", () => {
   it("when Kafka stops during issuance and comes back, then every 201 reaches Kafka and the outbox drains", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 1_000));
+    await h.writeTerms(openCoupon(couponId, 1, 1_000));
     const issue = (from: number, n: number) =>
       Promise.all(
         Array.from({ length: n }, (_, i) =>

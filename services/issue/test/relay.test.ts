@@ -12,7 +12,7 @@ afterAll(() => h.close());
 describe("outbox relay", () => {
   it("when a relay dies holding unacknowledged entries, then another relay claims and publishes them", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    await h.writeTerms(openCoupon(couponId, 1, 100));
     let attempts = 0;
     const dying = h.startRelay({
       consumer: "dying",
@@ -53,7 +53,7 @@ describe("outbox settlement", () => {
 
   it("when a stalled relay still holds entries, then the others' relayed entries leave the stream and the held ones stay to be claimed", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    await h.writeTerms(openCoupon(couponId, 1, 100));
     const { outbox } = couponKeys(couponId);
     await issue(couponId, [500, 501, 502, 503, 504]);
     await h.redis.xgroup("CREATE", outbox, "outbox-relay", "0", "MKSTREAM");
@@ -79,7 +79,7 @@ describe("outbox settlement", () => {
 
   it("when the outbox holds an entry the issuance script never writes, then it is moved to the malformed stream and the rest is relayed", async () => {
     const couponId = nextCouponId();
-    await h.cacheCoupon(openCoupon(couponId, 1, 100));
+    await h.writeTerms(openCoupon(couponId, 1, 100));
     const { outbox, malformed } = couponKeys(couponId);
     await issue(couponId, [600, 601]);
     const junkId = await h.redis.xadd(outbox, "*", "hello", "world");

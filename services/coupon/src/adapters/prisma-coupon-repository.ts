@@ -18,6 +18,7 @@ function toStoredCoupon(row: CouponRow): StoredCoupon {
     issuedQuantity: row.issuedQuantity,
     validFrom: row.validFrom,
     validUntil: row.validUntil,
+    termsVersion: row.termsVersion,
     event: row.event,
   };
 }
@@ -76,9 +77,13 @@ export function createPrismaCouponRepository(prisma: PrismaClient): CouponReposi
         const current = toStoredCoupon(
           await tx.coupon.findUniqueOrThrow({ where: { id }, include: withWindow }),
         );
-        const decision = decide(current);
+        const decision = await decide(current);
         if (!decision.ok) return decision;
-        const row = await tx.coupon.update({ where: { id }, data: decision.terms, include: withWindow });
+        const row = await tx.coupon.update({
+          where: { id },
+          data: { ...decision.terms, termsVersion: current.termsVersion + 1 },
+          include: withWindow,
+        });
         return { ok: true as const, coupon: toStoredCoupon(row) };
       });
     },

@@ -1,13 +1,21 @@
-import type { CouponView } from "@coupon/contracts";
+import { type CouponView, issuanceTermsOf } from "@coupon/contracts";
 import type { Logger } from "@coupon/logging";
 import { type CouponStats, couponStats, type EventView, toCouponView, toEventView } from "./model.ts";
-import type { CouponCache, CouponRepository, IssuedCounter } from "./ports.ts";
 import {
+  type CouponCache,
+  type CouponRepository,
+  DependencyUnavailableError,
+  type IssuedCounter,
+  type TermsInForce,
+} from "./ports.ts";
+import {
+  type ChangeDecision,
   type CouponChange,
   decideCouponChange,
   type FieldViolation,
   type NewCoupon,
   type NewEvent,
+  strictestTerms,
 } from "./rules.ts";
 import { singleFlight } from "./single-flight.ts";
 
@@ -15,6 +23,7 @@ export interface CouponCatalogDeps {
   repository: CouponRepository;
   cache: CouponCache;
   issued: IssuedCounter;
+  terms: TermsInForce;
   logger: Logger;
 }
 
@@ -40,7 +49,13 @@ export interface CouponCatalog {
  * fill the copy (look-aside). Concurrent reads of one coupon in this process share one lookup, so a
  * cold cache under a burst of requests costs one database read, not one per request.
  */
-export function createCouponCatalog({ repository, cache, issued, logger }: CouponCatalogDeps): CouponCatalog {
+export function createCouponCatalog({
+  repository,
+  cache,
+  issued,
+  terms,
+  logger,
+}: CouponCatalogDeps): CouponCatalog {
   const coalesce = singleFlight<number, CouponView | undefined>();
 
   async function lookUp(couponId: number): Promise<CouponView | undefined> {
@@ -82,16 +97,51 @@ export function createCouponCatalog({ repository, cache, issued, logger }: Coupo
     },
 
     async changeCoupon(couponId, change) {
-      // Both only grow, so reading them before the row is locked gives a floor that still holds.
-      const [inRedis, persisted] = await Promise.all([
-        issued.count(couponId),
-        repository.countPersisted(couponId),
-      ]);
-      const result = await repository.changeCoupon(couponId, (current) =>
-        decideCouponChange(current, change, Math.max(inRedis, persisted)),
-      );
+      // Rows only grow, so reading them before the row is locked gives a floor that still holds.
+      const persisted = await repository.countPersisted(couponId);
+      const result = await repository.changeCoupon(couponId, async (current): Promise<ChangeDecision> => {
+        const decision = decideCouponChange(current, change, persisted);
+        if (!decision.ok) return decision;
+        const next = { ...current, ...decision.terms, termsVersion: current.termsVersion + 1 };
+        // Before the commit, the stricter of the old and new terms goes into force: a lower stock
+        // binds every issuance from here on, decided against the issued set in the same atomic step.
+        const interim = strictestTerms(
+          issuanceTermsOf(toCouponView(current)),
+          issuanceTermsOf(toCouponView(next)),
+        );
+        const written = await terms.write(interim, { refuseBelowIssued: true });
+        if (written.kind === "below-issued") {
+          return {
+            ok: false,
+            reason: "STOCK_BELOW_ISSUED",
+            violations: [
+              {
+                field: "maxQuantity",
+                message: `must be at least ${written.issued}, the number already issued`,
+              },
+            ],
+          };
+        }
+        if (written.kind === "stale") {
+          throw new Error(
+            `coupon ${couponId}: Redis holds terms version ${written.storedVersion}, newer than the database's ${current.termsVersion}`,
+          );
+        }
+        return decision;
+      });
       if (!result) return { ok: false, reason: "COUPON_NOT_FOUND" };
       if (!result.ok) return result;
+      // Committed: now the new terms themselves, which may also loosen (a higher stock, a later end).
+      // A newer change may have been written already ("stale"), and then it rightly stays.
+      try {
+        await terms.write(issuanceTermsOf(toCouponView(result.coupon)), { refuseBelowIssued: false });
+      } catch (error) {
+        if (!(error instanceof DependencyUnavailableError)) throw error;
+        throw new DependencyUnavailableError(
+          "the change is saved, but only the stricter of the old and new terms is in force for issuance; send the change again",
+          { cause: error },
+        );
+      }
       // Write-around: the database has the new terms; the next read loads them. An error here
       // reaches the caller, whose retry of this idempotent change drops the entry again.
       await cache.invalidate(couponId);

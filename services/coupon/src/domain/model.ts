@@ -20,6 +20,7 @@ export interface StoredCoupon {
   issuedQuantity: number;
   validFrom: Date;
   validUntil: Date;
+  termsVersion: number;
   event: { startsAt: Date; endsAt: Date };
 }
 
@@ -62,6 +63,7 @@ export function toCouponView(coupon: StoredCoupon): CouponView {
     validUntil: coupon.validUntil.toISOString(),
     issueStartsAt: coupon.event.startsAt.toISOString(),
     issueEndsAt: coupon.event.endsAt.toISOString(),
+    termsVersion: coupon.termsVersion,
   };
 }
 

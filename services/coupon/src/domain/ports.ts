@@ -1,4 +1,4 @@
-import type { CouponView } from "@coupon/contracts";
+import type { CouponView, IssuanceTermsWriter } from "@coupon/contracts";
 import type { StoredCoupon, StoredEvent } from "./model.ts";
 import type { ChangeDecision, FieldViolation, NewCoupon, NewEvent } from "./rules.ts";
 
@@ -22,12 +22,13 @@ export interface CouponRepository {
   /** The event's coupons in creation order; undefined when the event does not exist. */
   listCoupons(eventId: number): Promise<StoredCoupon[] | undefined>;
   /**
-   * Applies `decide` to the coupon as it is while no one else can change it, and stores its terms
-   * when it accepts them. undefined when the coupon does not exist.
+   * Applies `decide` to the coupon as it is while no one else can change it, and stores the terms
+   * it accepts with `termsVersion` one higher; nothing is stored when `decide` refuses or throws.
+   * undefined when the coupon does not exist.
    */
   changeCoupon(
     couponId: number,
-    decide: (current: StoredCoupon) => ChangeDecision,
+    decide: (current: StoredCoupon) => Promise<ChangeDecision>,
   ): Promise<ChangeResult | undefined>;
   /** Rows in coupon_issues for the coupon. */
   countPersisted(couponId: number): Promise<number>;
@@ -53,6 +54,14 @@ export interface CouponCache {
   put(view: CouponView): Promise<void>;
   putNotFound(couponId: number): Promise<void>;
   invalidate(couponId: number): Promise<void>;
+}
+
+/** The terms the issue service's script enforces, kept beside its issued sets in Redis. */
+export type TermsInForce = IssuanceTermsWriter;
+
+/** A dependency refused or did not answer for a moment: answered 503 with Retry-After. */
+export class DependencyUnavailableError extends Error {
+  override name = "DependencyUnavailableError";
 }
 
 /** The issued sets that the issue service's script fills: one member per user who holds the coupon. */

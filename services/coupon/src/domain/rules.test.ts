@@ -127,6 +127,7 @@ describe("decideCouponChange", () => {
     discountPrice: null,
     maxQuantity: 100,
     issuedQuantity: 30,
+    termsVersion: 1,
     validFrom: new Date("2026-11-27T00:00:00Z"),
     validUntil: new Date("2026-12-31T00:00:00Z"),
     event: { startsAt: new Date("2026-11-27T00:00:00Z"), endsAt: new Date("2026-11-28T00:00:00Z") },

@@ -1,3 +1,4 @@
+import type { IssuanceTerms } from "@coupon/contracts";
 import { z } from "zod";
 import type { StoredCoupon } from "./model.ts";
 
@@ -167,4 +168,17 @@ export function decideCouponChange(
     };
   }
   return { ok: true, terms };
+}
+
+/**
+ * The stricter of two versions of a coupon's terms, field by field: what the issuance script
+ * enforces while a change is between Redis and its database commit. Whichever way that ends, no
+ * issuance is allowed that either version would refuse.
+ */
+export function strictestTerms(before: IssuanceTerms, after: IssuanceTerms): IssuanceTerms {
+  return {
+    ...after,
+    stock: Math.min(before.stock, after.stock),
+    validUntilMs: Math.min(before.validUntilMs, after.validUntilMs),
+  };
 }

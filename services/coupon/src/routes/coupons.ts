@@ -1,6 +1,7 @@
-import { AppError, NotFoundError, parseInput, ValidationError } from "@coupon/http";
+import { AppError, NotFoundError, parseInput, ServiceUnavailableError, ValidationError } from "@coupon/http";
 import type { Express } from "express";
 import { z } from "zod";
+import { DependencyUnavailableError } from "../domain/ports.ts";
 import { couponChangeSchema, idString, newCouponSchema } from "../domain/rules.ts";
 import type { RouteDeps } from "./events.ts";
 
@@ -30,7 +31,13 @@ export function couponRoutes(app: Express, { catalog, adminOnly }: RouteDeps): v
   app.patch("/coupons/:couponId", ...adminOnly, async (req, res) => {
     const { couponId } = parseInput(couponParams, req.params, "params");
     const change = parseInput(couponChangeSchema, req.body);
-    const result = await catalog.changeCoupon(couponId, change);
+    let result: Awaited<ReturnType<typeof catalog.changeCoupon>>;
+    try {
+      result = await catalog.changeCoupon(couponId, change);
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+      throw new ServiceUnavailableError("ISSUANCE_TERMS_UNAVAILABLE", "Service unavailable", error.message);
+    }
     if (result.ok) {
       res.json(result.coupon);
       return;

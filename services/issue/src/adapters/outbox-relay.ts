@@ -91,7 +91,7 @@ type SettleOutbox = (stream: string, group: string, ...ids: string[]) => unknown
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { redis, logger, group, consumer } = options;
   const prefix = redis.options.keyPrefix ?? "";
-  redis.defineCommand("settleOutbox", { numberOfKeys: 1, lua: luaScript("outbox-settle.lua") });
+  redis.defineCommand("settleOutbox", { numberOfKeys: 1, lua: luaScript("outbox-settle-1.lua") });
   /** Outbox stream key → its coupon id, for the streams in the registry. */
   const couponOf = new Map<string, number>();
   const withGroup = new Set<string>();
@@ -159,7 +159,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (failure) throw failure[0];
   }
 
-  /** Acknowledges the entries and trims each stream below what the group still needs (lua/outbox-settle.lua). */
+  /** Acknowledges the entries and trims each stream below what the group still needs (lua/outbox-settle-1.lua). */
   async function settle(entries: Entry[]): Promise<void> {
     const pipeline = redis.pipeline();
     const settleOutbox = (pipeline as unknown as { settleOutbox: SettleOutbox }).settleOutbox.bind(pipeline);

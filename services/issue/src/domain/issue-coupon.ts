@@ -1,38 +1,53 @@
-import type { CouponView } from "@coupon/contracts";
-
-/** What the atomic issuance step decided. */
+/** What the atomic issuance step decided. Times are epoch milliseconds. */
 export type IssuanceOutcome =
   | { kind: "issued"; issueId: string }
   | { kind: "duplicate" }
   | { kind: "sold-out" }
-  | { kind: "not-open" }
-  | { kind: "closed" };
+  | { kind: "not-open"; startsAtMs: number }
+  | { kind: "closed"; endsAtMs: number }
+  | { kind: "expired"; validUntilMs: number }
+  | { kind: "other-event" }
+  /** Redis does not hold the coupon's terms yet (a coupon never issued from, or Redis lost them). */
+  | { kind: "no-terms" };
 
 export interface IssuanceAttempt {
   couponId: number;
   eventId: number;
   userId: string;
   nowMs: number;
-  windowStartMs: number;
-  windowEndMs: number;
-  stock: number;
   requestId?: string;
 }
 
-/** Decides and records an issuance atomically (duplicate, stock, window, outbox entry). */
+/**
+ * Decides and records an issuance atomically against the terms in force (event, window, validity,
+ * stock), the duplicate check and the outbox entry.
+ */
 export interface IssuanceStore {
   issue(attempt: IssuanceAttempt): Promise<IssuanceOutcome>;
 }
 
-/** Finds a coupon's metadata; undefined when the coupon does not exist. */
-export interface CouponCatalog {
-  find(couponId: number): Promise<CouponView | undefined>;
+/** Brings a coupon's terms from its owner into the issuance store; false when there is no such coupon. */
+export interface CouponTermsLoader {
+  load(couponId: number): Promise<boolean>;
+}
+
+/**
+ * A dependency did not answer in time or refused for a moment: nothing was decided, or at least
+ * nothing the client will be told was accepted. Answered with 503 and Retry-After.
+ */
+export class DependencyUnavailableError extends Error {
+  override name = "DependencyUnavailableError";
+  readonly dependency: "redis" | "coupon-service";
+
+  constructor(dependency: "redis" | "coupon-service", message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.dependency = dependency;
+  }
 }
 
 export type IssueResult =
-  | (IssuanceOutcome & { coupon: CouponView; issuedAt: Date })
-  | { kind: "coupon-not-found" }
-  | { kind: "other-event"; coupon: CouponView };
+  | (Exclude<IssuanceOutcome, { kind: "no-terms" }> & { issuedAt: Date })
+  | { kind: "coupon-not-found" };
 
 export interface IssueCouponCommand {
   userId: string;
@@ -42,29 +57,37 @@ export interface IssueCouponCommand {
 }
 
 export interface IssueCouponDeps {
-  catalog: CouponCatalog;
   store: IssuanceStore;
+  terms: CouponTermsLoader;
   now: () => number;
 }
 
 export type IssueCoupon = (command: IssueCouponCommand) => Promise<IssueResult>;
 
-export function createIssueCoupon({ catalog, store, now }: IssueCouponDeps): IssueCoupon {
+/**
+ * One round trip to the store decides in the common case; only a coupon whose terms Redis does
+ * not hold yet costs a load from the coupon service first. Once loaded, the terms stay in Redis,
+ * so issuance goes on while the coupon service or its database is down.
+ */
+export function createIssueCoupon({ store, terms, now }: IssueCouponDeps): IssueCoupon {
   return async ({ userId, eventId, couponId, requestId }) => {
-    const coupon = await catalog.find(couponId);
-    if (!coupon) return { kind: "coupon-not-found" };
-    if (coupon.eventId !== eventId) return { kind: "other-event", coupon };
-    const nowMs = now();
-    const outcome = await store.issue({
-      couponId,
-      eventId,
-      userId,
-      nowMs,
-      windowStartMs: Date.parse(coupon.issueStartsAt),
-      windowEndMs: Date.parse(coupon.issueEndsAt),
-      stock: coupon.maxQuantity,
-      requestId,
-    });
-    return { ...outcome, coupon, issuedAt: new Date(nowMs) };
+    const attempt = () => {
+      const nowMs = now();
+      return store
+        .issue({ couponId, eventId, userId, nowMs, requestId })
+        .then((outcome) => ({ outcome, nowMs }));
+    };
+    let { outcome, nowMs } = await attempt();
+    if (outcome.kind === "no-terms") {
+      if (!(await terms.load(couponId))) return { kind: "coupon-not-found" };
+      ({ outcome, nowMs } = await attempt());
+      if (outcome.kind === "no-terms") {
+        throw new DependencyUnavailableError(
+          "redis",
+          `the terms of coupon ${couponId} vanished right after loading`,
+        );
+      }
+    }
+    return { ...outcome, issuedAt: new Date(nowMs) };
   };
 }

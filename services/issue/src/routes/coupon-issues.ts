@@ -2,8 +2,7 @@ import { bearerToken, type JwtVerifier } from "@coupon/auth";
 import { AppError, type JsonRoute, NotFoundError, parseInput, ServiceUnavailableError } from "@coupon/http";
 import type { Counter } from "prom-client";
 import { z } from "zod";
-import { CouponServiceUnavailableError } from "../adapters/coupon-catalog.ts";
-import type { IssueCoupon, IssueResult } from "../domain/issue-coupon.ts";
+import { DependencyUnavailableError, type IssueCoupon, type IssueResult } from "../domain/issue-coupon.ts";
 
 const id = z.union([
   z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -23,6 +22,8 @@ function forbidden(code: string, detail: string) {
   return new AppError({ status: 403, code, title: "Forbidden", detail });
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 function toHttpError(result: Exclude<IssueResult, { kind: "issued" }>, couponId: number, eventId: number) {
   switch (result.kind) {
     case "coupon-not-found":
@@ -34,14 +35,24 @@ function toHttpError(result: Exclude<IssueResult, { kind: "issued" }>, couponId:
     case "sold-out":
       return conflict("COUPON_ISSUE_QUANTITY_EXCEEDED", `coupon ${couponId} is sold out`);
     case "not-open":
-      return forbidden(
-        "EVENT_NOT_OPEN",
-        `event ${eventId} has not opened yet (${result.coupon.issueStartsAt})`,
-      );
+      return forbidden("EVENT_NOT_OPEN", `event ${eventId} has not opened yet (${iso(result.startsAtMs)})`);
     case "closed":
-      return forbidden("EVENT_CLOSED", `event ${eventId} has ended (${result.coupon.issueEndsAt})`);
+      return forbidden("EVENT_CLOSED", `event ${eventId} has ended (${iso(result.endsAtMs)})`);
+    case "expired":
+      return forbidden("COUPON_EXPIRED", `coupon ${couponId} was valid until ${iso(result.validUntilMs)}`);
   }
 }
+
+const UNAVAILABLE: Record<DependencyUnavailableError["dependency"], [code: string, detail: string]> = {
+  redis: [
+    "ISSUANCE_UNAVAILABLE",
+    "issuance is unavailable for a moment; nothing was issued, try again shortly",
+  ],
+  "coupon-service": [
+    "COUPON_SERVICE_UNAVAILABLE",
+    "coupon details cannot be loaded right now; nothing was issued, try again shortly",
+  ],
+};
 
 /** POST /coupon-issues: the hot path, served without Express (see JsonRoute). */
 export function couponIssueRoute(deps: {
@@ -59,12 +70,10 @@ export function couponIssueRoute(deps: {
       try {
         result = await deps.issueCoupon({ userId, eventId, couponId, requestId });
       } catch (error) {
-        if (!(error instanceof CouponServiceUnavailableError)) throw error;
-        throw new ServiceUnavailableError(
-          "COUPON_SERVICE_UNAVAILABLE",
-          "Service unavailable",
-          "coupon details cannot be loaded right now; try again shortly",
-        );
+        if (!(error instanceof DependencyUnavailableError)) throw error;
+        deps.outcomes.inc({ outcome: "unavailable" });
+        const [code, detail] = UNAVAILABLE[error.dependency];
+        throw new ServiceUnavailableError(code, "Service unavailable", detail);
       }
       deps.outcomes.inc({ outcome: result.kind });
       if (result.kind !== "issued") throw toHttpError(result, couponId, eventId);

@@ -1,0 +1,35 @@
+import { couponKeys, type IssuanceTermsWriter } from "@coupon/contracts";
+import type { Redis } from "ioredis";
+import { luaScript } from "./lua.ts";
+
+type TermsScript = (
+  termsKey: string,
+  issuedKey: string,
+  ...args: (string | number)[]
+) => Promise<[number, number]>;
+
+/** lua/coupon-terms-2.lua: the only writer of `{coupon:ID}:terms`, in the coupon and the issue service. */
+export function createIssuanceTermsWriter(redis: Redis): IssuanceTermsWriter {
+  redis.defineCommand("writeCouponTerms", { numberOfKeys: 2, lua: luaScript("coupon-terms-2.lua") });
+  const writeTerms = (redis as unknown as { writeCouponTerms: TermsScript }).writeCouponTerms.bind(redis);
+  return {
+    async write(terms, { refuseBelowIssued }) {
+      const keys = couponKeys(terms.couponId);
+      const [code, n] = await writeTerms(
+        keys.terms,
+        keys.issued,
+        terms.version,
+        terms.eventId,
+        terms.stock,
+        terms.startsAtMs,
+        terms.endsAtMs,
+        terms.validUntilMs,
+        refuseBelowIssued ? "1" : "0",
+      );
+      if (code === 1) return { kind: "written" };
+      if (code === 0) return { kind: "stale", storedVersion: n };
+      if (code === -1) return { kind: "below-issued", issued: n };
+      throw new Error(`coupon-terms script returned unknown code ${code}`);
+    },
+  };
+}
