@@ -9,10 +9,7 @@ export interface RedisCouponCacheOptions {
   notFoundTtlMs: number;
 }
 
-/**
- * A field the contract's fromCacheHash does not know, so the issue service reads a "not found"
- * entry as a miss and asks this service, which answers 404 from it without a database read.
- */
+/** A field beside the view's: this service answers 404 from it without a database read. */
 const NOT_FOUND_FIELD = "notFound";
 
 async function execOrThrow(transaction: ReturnType<Redis["multi"]>): Promise<void> {
@@ -22,9 +19,9 @@ async function execOrThrow(transaction: ReturnType<Redis["multi"]>): Promise<voi
 }
 
 /**
- * The coupon view in the Redis hash that the issue service reads too (`couponKeys(id).meta`, in
- * the contract's toCacheHash format). Fields are written, never the whole hash replaced, like the
- * issue service does: when both a view and a "not found" are present, the view wins.
+ * The coupon view in a Redis hash (`couponKeys(id).meta`, in the contract's toCacheHash format).
+ * Fields are written, never the whole hash replaced: when both a view and a "not found" are
+ * present, the view wins.
  */
 export function createRedisCouponCache(redis: Redis, options: RedisCouponCacheOptions): CouponCache {
   return {
