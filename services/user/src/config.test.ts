@@ -49,6 +49,8 @@ describe("user service configuration", () => {
       LOGIN_EMAIL_WINDOW_SEC: 600,
       LOGIN_MAX_ATTEMPTS_PER_ADDRESS: 100,
       LOGIN_ADDRESS_WINDOW_SEC: 60,
+      SIGN_UP_MAX_PER_ADDRESS: 20,
+      SIGN_UP_ADDRESS_WINDOW_SEC: 600,
       TRUST_PROXY: false,
     });
     expect(config.JWT_PRIVATE_KEY_FILE?.asymmetricKeyType).toBe("rsa");

@@ -82,6 +82,8 @@ export const configSchema = z
     LOGIN_EMAIL_WINDOW_SEC: env.positiveInt(600),
     LOGIN_MAX_ATTEMPTS_PER_ADDRESS: env.positiveInt(100),
     LOGIN_ADDRESS_WINDOW_SEC: env.positiveInt(60),
+    SIGN_UP_MAX_PER_ADDRESS: env.positiveInt(20),
+    SIGN_UP_ADDRESS_WINDOW_SEC: env.positiveInt(600),
     TRUST_PROXY: trustProxy,
   })
   .superRefine(checkRedisEnv)

@@ -5,7 +5,7 @@ import { createArgon2PasswordHasher } from "./adapters/argon2-password-hasher.ts
 import { createJwtAccessTokenIssuer } from "./adapters/jwt-access-token-issuer.ts";
 import { createKeyRing, type KeyRing } from "./adapters/key-ring.ts";
 import { createPrismaUserRepository } from "./adapters/prisma-user-repository.ts";
-import { createRedisLoginRateLimiter } from "./adapters/redis-login-rate-limiter.ts";
+import { createRedisAccountRateLimiter } from "./adapters/redis-account-rate-limiter.ts";
 import { type Config, signingKeyOf } from "./config.ts";
 import { type AccountService, createAccountService } from "./domain/accounts.ts";
 
@@ -40,11 +40,15 @@ export function wireUserService(
       expiresInSec: config.JWT_EXPIRES_IN_SEC,
       now,
     }),
-    rateLimiter: createRedisLoginRateLimiter(clients.redis, {
+    rateLimiter: createRedisAccountRateLimiter(clients.redis, {
       email: { maxAttempts: config.LOGIN_MAX_ATTEMPTS_PER_EMAIL, windowSec: config.LOGIN_EMAIL_WINDOW_SEC },
       address: {
         maxAttempts: config.LOGIN_MAX_ATTEMPTS_PER_ADDRESS,
         windowSec: config.LOGIN_ADDRESS_WINDOW_SEC,
+      },
+      signUpAddress: {
+        maxAttempts: config.SIGN_UP_MAX_PER_ADDRESS,
+        windowSec: config.SIGN_UP_ADDRESS_WINDOW_SEC,
       },
     }),
   });

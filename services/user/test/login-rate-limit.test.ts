@@ -11,6 +11,8 @@ const LIMITS = {
   LOGIN_EMAIL_WINDOW_SEC: "60",
   LOGIN_MAX_ATTEMPTS_PER_ADDRESS: "5",
   LOGIN_ADDRESS_WINDOW_SEC: "60",
+  SIGN_UP_MAX_PER_ADDRESS: "3",
+  SIGN_UP_ADDRESS_WINDOW_SEC: "60",
   TRUST_PROXY: "loopback",
 };
 let api: RunningUserService;
@@ -28,10 +30,36 @@ const uniqueAddress = () => {
 
 async function givenUser(service = api) {
   const email = uniqueEmail();
-  const res = await service.http().post("/users/sign-up").send({ email, password: PASSWORD });
+  const res = await service
+    .http()
+    .post("/users/sign-up")
+    .set("x-forwarded-for", uniqueAddress())
+    .send({ email, password: PASSWORD });
   expect(res.status).toBe(201);
   return email;
 }
+
+describe("sign-up rate limit", () => {
+  it("when an address has used its sign-ups, then 429 with Retry-After and no account; another address may sign up", async () => {
+    const address = uniqueAddress();
+    const signUp = (email: string, from = address) =>
+      api.http().post("/users/sign-up").set("x-forwarded-for", from).send({ email, password: PASSWORD });
+
+    const allowed = [];
+    for (let i = 0; i < 3; i++) allowed.push((await signUp(uniqueEmail())).status);
+    const refusedEmail = uniqueEmail();
+    const refused = await signUp(refusedEmail);
+    const elsewhere = await signUp(uniqueEmail(), uniqueAddress());
+
+    expect(allowed).toEqual([201, 201, 201]);
+    expect(refused.status).toBe(429);
+    expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(refused.body.code).toBe("TOO_MANY_REQUESTS");
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(await ctx.prisma.user.count({ where: { email: refusedEmail } })).toBe(0);
+    expect(elsewhere.status).toBe(201);
+  });
+});
 
 const login = (email: string, password: string, address: string, service = api) =>
   service.http().post("/users/login").set("x-forwarded-for", address).send({ email, password });

@@ -70,6 +70,8 @@ export function useUserServiceTestContext(label: string): UserServiceTestContext
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       JWT_PRIVATE_KEY: privatePem(newRsaKey()),
+      // Every test signs up from the loopback address; the limit has its own test.
+      SIGN_UP_MAX_PER_ADDRESS: "100000",
       ...FAST_ARGON2,
     };
   });

@@ -2,9 +2,9 @@
 // component tests (real argon2, MariaDB, Redis) cannot observe.
 import { describe, expect, it } from "vitest";
 import {
+  type AccountRateLimiter,
   createAccountService,
   ensureAdmin,
-  type LoginRateLimiter,
   type PasswordHasher,
   type User,
   type UserRepository,
@@ -47,8 +47,33 @@ function countingHasher(version = 1): PasswordHasher & { hashes: number; verific
   return hasher;
 }
 
-const allowAll: LoginRateLimiter = { attempt: async () => ({ allowed: true }), reset: async () => {} };
+const allowAll: AccountRateLimiter = {
+  attempt: async () => ({ allowed: true }),
+  signUp: async () => ({ allowed: true }),
+  reset: async () => {},
+};
 const tokens = { issue: (user: Pick<User, "id">) => ({ accessToken: `token-${user.id}`, expiresInSec: 60 }) };
+
+describe("sign-up", () => {
+  it("when the limiter refuses, then nothing is hashed and no account is made", async () => {
+    const users = inMemoryUsers();
+    const hasher = countingHasher();
+    const service = createAccountService({
+      users,
+      hasher,
+      tokens,
+      rateLimiter: { ...allowAll, signUp: async () => ({ allowed: false, retryAfterSec: 7 }) },
+    });
+
+    const hashesBefore = hasher.hashes;
+
+    const result = await service.signUp({ email: "a@example.com", password: "password" }, "203.0.113.1");
+
+    expect(result).toEqual({ ok: false, reason: "TOO_MANY_REQUESTS", retryAfterSec: 7 });
+    expect(hasher.hashes).toBe(hashesBefore);
+    expect(users.rows).toHaveLength(0);
+  });
+});
 
 describe("login", () => {
   it("when the limiter refuses, then no user is looked up and no password verified", async () => {
@@ -65,7 +90,7 @@ describe("login", () => {
       },
       hasher,
       tokens,
-      rateLimiter: { attempt: async () => ({ allowed: false, retryAfterSec: 42 }), reset: async () => {} },
+      rateLimiter: { ...allowAll, attempt: async () => ({ allowed: false, retryAfterSec: 42 }) },
     });
 
     const result = await service.login({ email: "a@example.com", password: "password" }, "203.0.113.1");
@@ -109,10 +134,7 @@ describe("login", () => {
       users,
       hasher: countingHasher(1),
       tokens,
-      rateLimiter: {
-        attempt: async () => ({ allowed: true }),
-        reset: async (email) => void resets.push(email),
-      },
+      rateLimiter: { ...allowAll, reset: async (email) => void resets.push(email) },
     });
 
     const result = await service.login({ email: "a@example.com", password: "password" }, "::1");

@@ -35,14 +35,19 @@ export interface AccessTokenIssuer {
 
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSec: number };
 
-export interface LoginRateLimiter {
-  /** Counts one attempt for the email and one for the client address, whatever its outcome. */
+export interface AccountRateLimiter {
+  /** Counts one login attempt for the email and one for the client address, whatever its outcome. */
   attempt(email: string, address: string): Promise<RateLimitDecision>;
+  /** Counts one sign-up from the client address: each costs an argon2 hash, like a login. */
+  signUp(address: string): Promise<RateLimitDecision>;
   /** Clears the email's count once its password has been given correctly. */
   reset(email: string): Promise<void>;
 }
 
-export type SignUpResult = { ok: true; user: User } | { ok: false; reason: "EMAIL_ALREADY_EXISTS" };
+export type SignUpResult =
+  | { ok: true; user: User }
+  | { ok: false; reason: "EMAIL_ALREADY_EXISTS" }
+  | { ok: false; reason: "TOO_MANY_REQUESTS"; retryAfterSec: number };
 
 export type LoginResult =
   | { ok: true; user: User; token: AccessToken }
@@ -50,7 +55,7 @@ export type LoginResult =
   | { ok: false; reason: "TOO_MANY_REQUESTS"; retryAfterSec: number };
 
 export interface AccountService {
-  signUp(credentials: Credentials): Promise<SignUpResult>;
+  signUp(credentials: Credentials, clientAddress: string): Promise<SignUpResult>;
   login(credentials: Credentials, clientAddress: string): Promise<LoginResult>;
   findUser(id: bigint): Promise<User | undefined>;
 }
@@ -59,7 +64,7 @@ export interface AccountServiceDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   tokens: AccessTokenIssuer;
-  rateLimiter: LoginRateLimiter;
+  rateLimiter: AccountRateLimiter;
 }
 
 export function createAccountService({
@@ -75,7 +80,11 @@ export function createAccountService({
   dummyHash.catch(() => {});
 
   return {
-    async signUp({ email, password }) {
+    async signUp({ email, password }, clientAddress) {
+      const decision = await rateLimiter.signUp(clientAddress);
+      if (!decision.allowed) {
+        return { ok: false, reason: "TOO_MANY_REQUESTS", retryAfterSec: decision.retryAfterSec };
+      }
       const user = await users.create({ email, passwordHash: await hasher.hash(password), role: "user" });
       return user ? { ok: true, user } : { ok: false, reason: "EMAIL_ALREADY_EXISTS" };
     },

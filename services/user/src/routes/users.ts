@@ -47,7 +47,16 @@ export function userRoutes({ accounts, verifier, registry }: UserRoutesDeps): Ro
   });
 
   router.post("/users/sign-up", async (req, res) => {
-    const result = await accounts.signUp(parseInput(signUpSchema, req.body));
+    const result = await accounts.signUp(parseInput(signUpSchema, req.body), clientAddress(req));
+    if (!result.ok && result.reason === "TOO_MANY_REQUESTS") {
+      throw new AppError({
+        status: 429,
+        code: "TOO_MANY_REQUESTS",
+        title: "Too many sign-ups",
+        detail: `too many sign-ups from this address; retry in ${result.retryAfterSec} s`,
+        headers: { "retry-after": String(result.retryAfterSec) },
+      });
+    }
     if (!result.ok) {
       throw new AppError({
         status: 409,

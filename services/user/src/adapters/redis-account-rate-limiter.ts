@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Redis } from "@coupon/redis";
-import type { LoginRateLimiter } from "../domain/accounts.ts";
+import type { AccountRateLimiter } from "../domain/accounts.ts";
 
 const SCRIPT = resolve(import.meta.dirname, "../../../../lua/rate-limit-hit-1.lua");
 
@@ -11,9 +11,10 @@ export interface RateLimitRule {
   windowSec: number;
 }
 
-export interface LoginRateLimits {
+export interface AccountRateLimits {
   email: RateLimitRule;
   address: RateLimitRule;
+  signUpAddress: RateLimitRule;
 }
 
 interface RateLimitCommands {
@@ -24,7 +25,7 @@ interface RateLimitCommands {
  * Fixed-window counters in Redis, shared by every replica. Each counter is one key, so the script
  * stays valid on Redis Cluster without a hash tag that would put every login on one slot.
  */
-export function createRedisLoginRateLimiter(redis: Redis, limits: LoginRateLimits): LoginRateLimiter {
+export function createRedisAccountRateLimiter(redis: Redis, limits: AccountRateLimits): AccountRateLimiter {
   redis.defineCommand("rateLimitHit", { numberOfKeys: 1, lua: readFileSync(SCRIPT, "utf8") });
   const commands = redis as Redis & RateLimitCommands;
   // Hashed so that key listings and Redis monitoring do not show who tried to log in.
@@ -47,6 +48,10 @@ export function createRedisLoginRateLimiter(redis: Redis, limits: LoginRateLimit
       return blocked.length === 0
         ? { allowed: true }
         : { allowed: false, retryAfterSec: Math.max(...blocked) };
+    },
+    async signUp(address) {
+      const wait = await hit(`sign-up-attempts:address:${address}`, limits.signUpAddress);
+      return wait === undefined ? { allowed: true } : { allowed: false, retryAfterSec: wait };
     },
     async reset(email) {
       await redis.del(emailKey(email));
