@@ -10,5 +10,14 @@ export {
   ValidationError,
 } from "./errors.ts";
 export type { JsonAnswer, JsonRequest, JsonRoute } from "./json-route.ts";
-export { closeServer, listen, serve } from "./server.ts";
+export {
+  closeServer,
+  DEFAULT_SERVER_LIMITS,
+  listen,
+  type ServerConfig,
+  type ServerLimits,
+  serve,
+  serverLimitsEnv,
+  serverLimitsOf,
+} from "./server.ts";
 export { parseInput } from "./validation.ts";

@@ -1,10 +1,12 @@
 import { authEnv } from "@coupon/auth";
 import { env, loadConfig, serviceEnv, z } from "@coupon/config";
+import { serverLimitsEnv } from "@coupon/http";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 
 export const configSchema = z
   .object({
     ...serviceEnv,
+    ...serverLimitsEnv,
     ...redisEnv,
     ...authEnv,
     PORT: env.port(8082),

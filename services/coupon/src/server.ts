@@ -67,7 +67,7 @@ const app = buildApp({
   verifier,
   catalog,
 });
-await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
+await serve(app, { config, logger, shutdown });
 writeBack.start();
 shutdown.add({ name: "write-back", run: () => writeBack.stop() });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });

@@ -1,4 +1,5 @@
 import { env, loadConfig, serviceEnv, z } from "@coupon/config";
+import { serverLimitsEnv } from "@coupon/http";
 import { COUPON_ISSUED_DLT_TOPIC, COUPON_ISSUED_RETRY_TOPIC, COUPON_ISSUED_TOPIC } from "@coupon/kafka";
 
 /** What the service and the replay command both need to reach the topics. */
@@ -16,6 +17,7 @@ const kafkaEnv = {
 export const configSchema = z
   .object({
     ...serviceEnv,
+    ...serverLimitsEnv,
     ...kafkaEnv,
     PORT: env.port(8084),
     KAFKA_CONSUMER_GROUP: env.string().default("issue-consumer"),

@@ -32,7 +32,7 @@ const app = buildApp({
     database: () => prisma.$queryRaw`SELECT 1`,
   },
 });
-await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
+await serve(app, { config, logger, shutdown });
 
 let pipeline: Awaited<ReturnType<typeof startPipeline>> | undefined;
 shutdown.add({

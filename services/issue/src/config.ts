@@ -1,11 +1,13 @@
 import { authEnv } from "@coupon/auth";
 import { env, loadConfig, serviceEnv, z } from "@coupon/config";
+import { serverLimitsEnv } from "@coupon/http";
 import { COUPON_ISSUED_TOPIC } from "@coupon/kafka";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 
 export const configSchema = z
   .object({
     ...serviceEnv,
+    ...serverLimitsEnv,
     ...redisEnv,
     ...authEnv,
     PORT: env.port(8083),

@@ -70,7 +70,7 @@ if (primary) {
     issueCoupon,
     ...(worker ? { metrics: workerMetrics(registry) } : {}),
   });
-  await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
+  await serve(app, { config, logger, shutdown });
   if (worker) process.on("disconnect", () => void shutdown.begin("the primary process is gone"));
 }
 

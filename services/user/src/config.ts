@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { authEnv } from "@coupon/auth";
 import { env, loadConfig, serviceEnv, z } from "@coupon/config";
+import { serverLimitsEnv } from "@coupon/http";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 import { parsePrivateKey, readPublishedKeys } from "./adapters/key-ring.ts";
 
@@ -64,6 +65,7 @@ export const passwordHashingEnv = {
 export const configSchema = z
   .object({
     ...serviceEnv,
+    ...serverLimitsEnv,
     ...redisEnv,
     ...passwordHashingEnv,
     PORT: env.port(8081),

@@ -31,6 +31,6 @@ const app = buildApp({
   jwks: keyRing.jwks,
   trustProxy: config.TRUST_PROXY,
 });
-await serve(app, { port: config.PORT, host: config.HOST, logger, shutdown });
+await serve(app, { config, logger, shutdown });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
