@@ -1,5 +1,6 @@
 import { Kafka, type KafkaConfig, type LogEntry, logLevel } from "kafkajs";
 
+export { whileHeartbeating } from "./heartbeat.ts";
 export { createKafkaReadiness, type KafkaReadiness } from "./readiness.ts";
 export {
   COUPON_ISSUED_DLT_TOPIC,

@@ -22,8 +22,12 @@ export const configSchema = z
     PORT: env.port(8084),
     KAFKA_CONSUMER_GROUP: env.string().default("issue-consumer"),
     KAFKA_RETRY_CONSUMER_GROUP: env.string().default("issue-consumer-retry"),
-    /** A dead consumer's partitions move to the others after this long without its heartbeat. */
-    KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
+    /**
+     * A dead consumer's partitions move to the others after this long without its heartbeat, and a
+     * restarted one waits as long for its dead predecessor to leave the group. Short, because a
+     * live consumer heartbeats even while a chunk is being stored (see whileHeartbeating).
+     */
+    KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(10_000),
     /** Most rows in one INSERT; a fetched batch larger than this is stored and committed in chunks. */
     CONSUMER_BATCH_SIZE: env.positiveInt(500),
     /**

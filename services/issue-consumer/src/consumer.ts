@@ -1,6 +1,7 @@
 // The entry point of the records, as a route is for requests: parse and validate each record, let
 // the domain store them, send what could not be stored to the retry or dead-letter topic, and only
 // then commit the offsets.
+import { whileHeartbeating } from "@coupon/kafka";
 import { type Logger, runWithLogContext } from "@coupon/logging";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import { headersOf } from "./adapters/kafka-headers.ts";
@@ -36,6 +37,8 @@ export interface BatchHandlerDeps {
   databaseBackoff: Backoff;
   /** Most records per INSERT; larger fetched batches are handled and committed in chunks. */
   batchSize: number;
+  /** How often to heartbeat while a chunk is being stored, so that a slow one keeps the membership. */
+  heartbeatIntervalMs: number;
   metrics: ConsumerMetrics;
   logger: Logger;
   now?: () => number;
@@ -214,7 +217,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): (payload: EachBatchP
       const chunk = pending.slice(0, deps.batchSize).map((m) => read(batch.topic, batch.partition, m));
       const { ready, waitMs } = due(chunk);
       if (ready.length > 0) {
-        if (!(await handleChunk(ready))) return pauseFor(payload.pause, databaseBlockedUntil - now());
+        const stored = await whileHeartbeating(heartbeat, deps.heartbeatIntervalMs, () => handleChunk(ready));
+        if (!stored) return pauseFor(payload.pause, databaseBlockedUntil - now());
         resolveOffset((ready.at(-1) as ReadRecord).message.offset);
         await commitOffsetsIfNecessary(uncommittedOffsets());
         await heartbeat();

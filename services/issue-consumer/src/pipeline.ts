@@ -31,6 +31,9 @@ export interface Pipeline {
 export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   const { config, logger, kafka, prisma, registry } = deps;
   const metrics = createConsumerMetrics(registry);
+  // Kafka's rule of thumb is a third of the session timeout at most; a tenth leaves room for a
+  // heartbeat or two to be lost.
+  const heartbeatInterval = Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10);
   const store = createPrismaCouponIssueRepository(prisma, {
     onInsert: (rows, seconds) =>
       metrics.insertDuration.observe({ statement: rows > 1 ? "batch" : "single" }, seconds),
@@ -53,6 +56,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       },
       databaseBackoff: { initialMs: config.DATABASE_BACKOFF_MS, maxMs: config.DATABASE_BACKOFF_MAX_MS },
       batchSize: config.CONSUMER_BATCH_SIZE,
+      heartbeatIntervalMs: heartbeatInterval,
       metrics,
       logger,
     });
@@ -65,6 +69,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
         maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
         minBytes: config.KAFKA_MIN_BYTES,
         sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+        heartbeatInterval,
         onCrash: deps.onCrash,
       }),
     );

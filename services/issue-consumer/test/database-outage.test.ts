@@ -1,5 +1,6 @@
 // The database goes away (a TCP proxy in front of the test MariaDB is closed, cutting the pooled
-// connections and refusing new ones) and comes back: nothing is parked, nothing is lost.
+// connections and refusing new ones) and comes back: nothing is parked, nothing is lost. Or it
+// stalls longer than the Kafka session timeout: the consumer keeps its membership.
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { parseDatabaseUrl } from "@coupon/db";
 import type { Producer } from "kafkajs";
@@ -16,11 +17,15 @@ import {
   waitUntil,
 } from "./support.ts";
 
-/** Forwards a local port to the database; close() drops every connection and refuses new ones. */
+/**
+ * Forwards a local port to the database; close() drops every connection and refuses new ones,
+ * stall() stops moving bytes on the open ones (a hung server) until resume().
+ */
 class TcpProxy {
   private readonly target: { host: string; port: number };
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
   /** Chosen by the first open(), kept by the next ones so that the database URL stays valid. */
   port = 0;
 
@@ -39,6 +44,9 @@ class TcpProxy {
           upstream.destroy();
         });
       }
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on("close", () => this.pairs.delete(pair));
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
@@ -47,6 +55,20 @@ class TcpProxy {
     });
     this.port = (server.address() as { port: number }).port;
     this.server = server;
+  }
+
+  /** Unpiped, not just paused: a pipe resumes its source whenever the destination drains. */
+  stall(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  resume(): void {
+    for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
   }
 
   async close(): Promise<void> {
@@ -123,5 +145,41 @@ describe("issue-consumer when the database is briefly unavailable", () => {
         (l) => l.msg === "database unavailable, the batch will be tried again" && l.level === "warn",
       ),
     ).toBe(true);
+  });
+
+  it("when the database stalls for longer than the session timeout while a chunk is stored, then the consumer keeps its membership and stores the chunk once", async () => {
+    // Arrange: the consumer is a member of its group and holds connections through the proxy.
+    const group = bed.env.KAFKA_CONSUMER_GROUP ?? "";
+    const membersOf = async () =>
+      (await bed.admin.describeGroups([group])).groups[0]?.members.map((m) => m.memberId) ?? [];
+    await producer.send({ topic: bed.topics.issued, messages: [issuedRecord(issuance(303, 1))] });
+    await waitUntil(
+      "the first row",
+      () => rowCount(bed.prisma, 303),
+      (n) => n === 1,
+    );
+    const before = await membersOf();
+    const sessionTimeoutMs = Number(bed.env.KAFKA_SESSION_TIMEOUT_MS);
+
+    // Act: the database hangs mid-INSERT for one and a half session timeouts, then answers again.
+    proxy.stall();
+    const stalledAt = await rowCount(bed.prisma, 303);
+    const batch = Array.from({ length: 20 }, (_, i) => issuance(303, 100 + i));
+    await producer.send({ topic: bed.topics.issued, messages: batch.map((i) => issuedRecord(i)) });
+    await new Promise((settle) => setTimeout(settle, sessionTimeoutMs * 1.5));
+    const duringStall = await rowCount(bed.prisma, 303);
+    proxy.resume();
+
+    // Assert: the same member (no eviction, so no other member read the chunk again) stores it.
+    await waitUntil(
+      "21 rows",
+      () => rowCount(bed.prisma, 303),
+      (n) => n === 21,
+    );
+    expect(stalledAt).toBe(1);
+    expect(duringStall).toBe(1);
+    expect(before).toHaveLength(1);
+    expect(await membersOf()).toEqual(before);
+    expect(await running.counter("issue_consumer_records_duplicate_total")).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ export interface BatchConsumerOptions {
   /** A fetch answers once this many bytes are there, or after maxWaitTimeInMs. */
   minBytes: number;
   sessionTimeout: number;
+  heartbeatInterval: number;
   /** Called when the consumer crashed and kafkajs gave up on it: it consumes no more. */
   onCrash: (error: Error) => void;
 }
@@ -29,8 +30,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
     maxWaitTimeInMs: options.maxWaitTimeInMs,
     minBytes: options.minBytes,
     sessionTimeout: options.sessionTimeout,
-    // Kafka's rule of thumb: a third of the session timeout at most; a tenth leaves room for slow batches.
-    heartbeatInterval: Math.floor(options.sessionTimeout / 10),
+    heartbeatInterval: options.heartbeatInterval,
   });
   let crash: Error | undefined;
   consumer.on(consumer.events.CRASH, ({ payload }) => {
