@@ -34,5 +34,7 @@ export function testEndpoints(): Endpoints {
 
 export { type OwnKafka, ownKafka } from "./own-kafka.ts";
 export { type OwnRedis, ownRedis } from "./own-redis.ts";
+export { type OwnRedisCluster, ownRedisCluster } from "./own-redis-cluster.ts";
+export { type OwnRedisSentinel, ownRedisSentinel } from "./own-redis-sentinel.ts";
 export { describeServiceContract, type ServiceContract } from "./service-contract.ts";
 export { type ExitResult, runServiceToExit, type ServiceProcess, startService } from "./service-process.ts";

@@ -13,7 +13,7 @@ export interface OwnRedis {
   resume(): void;
 }
 
-function answersPing(port: number): Promise<boolean> {
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: "127.0.0.1", port });
     socket.setTimeout(500);
