@@ -4,6 +4,7 @@ import { PrismaClient } from "./generated/client.ts";
 
 export type { DatabaseConnectionConfig } from "./database-url.ts";
 export { parseDatabaseUrl, toDbmateUrl, withDatabase } from "./database-url.ts";
+export { describeDatabaseError, isDatabaseUnavailable } from "./errors.ts";
 export * from "./generated/client.ts";
 export type { MigrateOptions } from "./migrate.ts";
 export { migrateDatabase, migrationsDir } from "./migrate.ts";
@@ -15,6 +16,13 @@ export interface PrismaClientOptions {
   acquireTimeoutMs?: number;
   /** Milliseconds to wait for a new connection to be established; default 5 000. */
   connectTimeoutMs?: number;
+  /**
+   * Milliseconds a connection may go without a byte from the server before it is closed and its
+   * query fails; 0 (the default) waits for ever. Without it a hung server (not down: stopped, or
+   * cut off without a reset) holds every request that reaches it. An idle pooled connection is
+   * closed after as long, and opened again on demand.
+   */
+  socketTimeoutMs?: number;
   /**
    * Send queries over the text protocol instead of as prepared statements (the adapter's default,
    * which prepares and closes a statement per query because its statement cache is off).
@@ -40,6 +48,7 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
       connectionLimit: options.poolSize ?? config.connectionLimit ?? 10,
       acquireTimeout: options.acquireTimeoutMs ?? 10_000,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
+      socketTimeout: options.socketTimeoutMs ?? 0,
       // Prisma sends and reads DATETIME values as UTC; CURRENT_TIMESTAMP defaults must agree with it,
       // whatever the server's own time zone is.
       initSql: "SET time_zone = '+00:00'",

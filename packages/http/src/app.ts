@@ -4,7 +4,7 @@ import type { Logger } from "@coupon/logging";
 import { runWithLogContext } from "@coupon/logging";
 import express, { type Express } from "express";
 import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
-import { AppError, type ProblemDetails, problemType } from "./errors.ts";
+import { AppError, type ProblemDetails, problemType, ServiceUnavailableError } from "./errors.ts";
 import {
   type JsonRoute,
   parseJsonBody,
@@ -29,6 +29,11 @@ export interface HttpAppOptions {
   isAccepting?: () => boolean;
   bodyLimitBytes?: number;
   readinessTimeoutMs?: number;
+  /**
+   * Tells, by dependency name, whether an error means that dependency is unreachable: such an
+   * error is answered 503 with Retry-After (and logged as a warning), not 500.
+   */
+  unavailableWhen?: Record<string, (error: unknown) => boolean>;
   /** What GET /metrics serves; the registry's metrics unless the process is one of several (a cluster). */
   metrics?: () => Promise<string>;
   routes?: (app: Express) => void;
@@ -145,15 +150,39 @@ function bodyParserProblem(error: BodyParserError, instance: string): ProblemDet
   }
 }
 
-/** The answer to a request that failed; anything but an expected client error is logged as a crash. */
-function problemFor(
+type ProblemFor = (
   error: unknown,
   instance: string,
+) => { problem: ProblemDetails; headers?: Record<string, string> };
+
+/**
+ * The answer to a request that failed: an AppError's own, a dependency's outage as 503, and
+ * anything else but an expected client error logged as a crash.
+ */
+function problemsFor(
   logger: Logger,
-): { problem: ProblemDetails; headers?: Record<string, string> } {
-  if (error instanceof AppError) return { problem: error.toProblem(instance), headers: error.headers };
-  const parserProblem = bodyParserProblem(error as BodyParserError, instance);
-  if (parserProblem) return { problem: parserProblem };
+  unavailableWhen: Record<string, (error: unknown) => boolean>,
+): ProblemFor {
+  const dependencies = Object.entries(unavailableWhen);
+  return (error, instance) => {
+    if (error instanceof AppError) return { problem: error.toProblem(instance), headers: error.headers };
+    const parserProblem = bodyParserProblem(error as BodyParserError, instance);
+    if (parserProblem) return { problem: parserProblem };
+    const unavailable = dependencies.find(([, isUnavailable]) => isUnavailable(error))?.[0];
+    if (unavailable !== undefined) {
+      logger.warn({ err: error, dependency: unavailable }, "dependency unavailable");
+      const outage = new ServiceUnavailableError(
+        `${unavailable.toUpperCase()}_UNAVAILABLE`,
+        "Service unavailable",
+        `the ${unavailable} is unavailable; retry shortly`,
+      );
+      return { problem: outage.toProblem(instance), headers: outage.headers };
+    }
+    return crashProblem(error, instance, logger);
+  };
+}
+
+function crashProblem(error: unknown, instance: string, logger: Logger): { problem: ProblemDetails } {
   logger.error({ err: error }, "unhandled error");
   return {
     problem: problem(
@@ -172,7 +201,7 @@ function serveJsonRoute(
   req: IncomingMessage,
   res: ServerResponse,
   inRequestContext: InRequestContext,
-  logger: Logger,
+  problemFor: ProblemFor,
 ): void {
   inRequestContext(
     req,
@@ -186,7 +215,7 @@ function serveJsonRoute(
         .catch((error: unknown) => {
           // The client is gone (its body never arrived): nobody to answer.
           if (res.destroyed) return;
-          const { problem, headers } = problemFor(error, route.path, logger);
+          const { problem, headers } = problemFor(error, route.path);
           if (res.headersSent) res.destroy();
           else sendProblem(res, problem, headers);
         });
@@ -198,6 +227,7 @@ function serveJsonRoute(
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { logger, registry, readinessChecks = {}, isAccepting = () => true, jsonRoutes = [] } = options;
   const bodyLimitBytes = options.bodyLimitBytes ?? 16 * 1024;
+  const problemFor = problemsFor(logger, options.unavailableWhen ?? {});
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
     name: "http_request_duration_seconds",
@@ -275,7 +305,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   app.use(((error, req, res, next) => {
     if (res.headersSent) return next(error);
-    const { problem, headers } = problemFor(error, req.originalUrl, logger);
+    const { problem, headers } = problemFor(error, req.originalUrl);
     sendProblem(res, problem, headers);
   }) satisfies express.ErrorRequestHandler);
   if (jsonRoutes.length === 0) return app;
@@ -285,7 +315,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const route = direct.get(`${req.method} ${req.url}`);
     const bodyLength = route && plainJsonBodyLength(req.headers, bodyLimitBytes);
     if (route && bodyLength !== undefined) {
-      serveJsonRoute(route, bodyLength, req, res, inRequestContext, logger);
+      serveJsonRoute(route, bodyLength, req, res, inRequestContext, problemFor);
     } else app(req, res);
   };
 }

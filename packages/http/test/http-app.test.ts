@@ -186,6 +186,27 @@ describe("createHttpApp", () => {
     expect(lines.some((l) => l.includes("unhandled error") && l.includes("request_id"))).toBe(true);
   });
 
+  it("when a route fails because a named dependency is unreachable, then 503 naming it with Retry-After; any other failure stays 500", async () => {
+    const outage = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:3306"), { code: "ECONNREFUSED" });
+    const app = buildApp({
+      unavailableWhen: { database: (error) => (error as { code?: string }).code === "ECONNREFUSED" },
+      routes: (routes) => {
+        routes.get("/outage", async () => {
+          throw outage;
+        });
+        routes.get("/crash", async () => {
+          throw new Error("database password is hunter2");
+        });
+      },
+    });
+
+    const unavailable = await request(app).get("/outage");
+    expectProblem(unavailable, 503, "DATABASE_UNAVAILABLE");
+    expect(unavailable.headers["retry-after"]).toBe("1");
+    expect(JSON.stringify(unavailable.body)).not.toContain("3306");
+    expectProblem(await request(app).get("/crash"), 500, "INTERNAL_ERROR");
+  });
+
   it("when the route does not exist, then 404 problem+json, not an HTML page", async () => {
     const res = await request(buildApp()).get("/nowhere");
     expectProblem(res, 404, "ROUTE_NOT_FOUND");

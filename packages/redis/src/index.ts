@@ -70,22 +70,6 @@ export function createRedis(config: RedisEnv, connectionName: string, overrides:
   return new Redis({ ...redisOptions(config, connectionName), ...overrides });
 }
 
-/**
- * Replies that mean "not now" rather than "wrong": the server is failing over, loading, out of
- * memory or busy with a script. Any other reply error is a bug in the command.
- */
-const TRANSIENT_REPLIES = /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|BUSY|NOREPLICAS|OOM)\b/;
-
-/**
- * True when a command failed because Redis could not be reached or refused for a moment (a closed
- * connection, retries exhausted, a timeout, a failover reply), so a caller answers 503, not 500.
- */
-export function isRedisUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error.name !== "ReplyError") return true;
-  return TRANSIENT_REPLIES.test(error.message);
-}
-
 /** Closes gracefully: pending replies arrive first; falls back to disconnect if Redis is gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === "end") return;
@@ -98,3 +82,4 @@ export async function closeRedis(redis: Redis): Promise<void> {
 
 export { createIssuanceTermsWriter } from "./issuance-terms.ts";
 export { luaScript } from "./lua.ts";
+export { isRedisOutageError, isRedisUnavailable } from "./outage.ts";

@@ -38,3 +38,4 @@ export { type OwnRedisCluster, ownRedisCluster } from "./own-redis-cluster.ts";
 export { type OwnRedisSentinel, ownRedisSentinel } from "./own-redis-sentinel.ts";
 export { describeServiceContract, type ServiceContract } from "./service-contract.ts";
 export { type ExitResult, runServiceToExit, type ServiceProcess, startService } from "./service-process.ts";
+export { TcpProxy } from "./tcp-proxy.ts";

@@ -1,6 +1,8 @@
 import { authenticate, type JwtVerifier, requireRole } from "@coupon/auth";
+import { isDatabaseUnavailable } from "@coupon/db";
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
+import { isRedisOutageError } from "@coupon/redis";
 import type { Registry } from "prom-client";
 import type { CouponCatalog } from "./domain/coupon-catalog.ts";
 import { couponRoutes } from "./routes/coupons.ts";
@@ -21,6 +23,7 @@ export function buildApp({ verifier, catalog, ...deps }: AppDeps): HttpApp {
   return createHttpApp({
     service: "coupon",
     ...deps,
+    unavailableWhen: { database: isDatabaseUnavailable, redis: isRedisOutageError },
     routes: (app) => {
       eventRoutes(app, { catalog, adminOnly });
       couponRoutes(app, { catalog, adminOnly });

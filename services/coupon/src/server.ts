@@ -26,7 +26,11 @@ const verifier = createJwtVerifier({
   issuer: config.JWT_ISSUER,
   audience: config.JWT_AUDIENCE,
 });
-const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+const prisma = createPrismaClient(config.DATABASE_URL, {
+  poolSize: config.DATABASE_POOL_SIZE,
+  acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+  socketTimeoutMs: config.DATABASE_SOCKET_TIMEOUT_MS,
+});
 // Bounded, as a stock change waits for Redis while it holds the coupon's row lock.
 const redis = createRedis(config, "coupon", { commandTimeout: 2_000 });
 

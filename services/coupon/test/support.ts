@@ -21,6 +21,8 @@ import type { CouponRepository } from "../src/domain/ports.ts";
 export const silentLogger = createLogger({ service: "coupon-test", level: "silent" });
 
 export interface TestInfra {
+  /** This file's own database. */
+  databaseUrl: string;
   prisma: PrismaClient;
   /** A client on the test Redis whose commands see only this file's keys. */
   redis: Redis;
@@ -52,6 +54,7 @@ export async function startInfra(label: string): Promise<TestInfra> {
   const redis = connectRedis();
   const issuer = await startTestTokenIssuer();
   return {
+    databaseUrl: database.url,
     prisma,
     redis,
     connectRedis,
@@ -72,6 +75,8 @@ export async function startInfra(label: string): Promise<TestInfra> {
 
 export interface AppOptions {
   redis?: Redis;
+  /** A client of the app's own, e.g. one that reaches the database through a proxy. */
+  prisma?: PrismaClient;
   cacheTtlMs?: number;
   notFoundTtlMs?: number;
 }
@@ -85,7 +90,7 @@ export interface TestApp {
 
 export async function startApp(infra: TestInfra, options: AppOptions = {}): Promise<TestApp> {
   const redis = options.redis ?? infra.redis;
-  const real = createPrismaCouponRepository(infra.prisma);
+  const real = createPrismaCouponRepository(options.prisma ?? infra.prisma);
   let reads = 0;
   const repository: CouponRepository = {
     ...real,

@@ -1,8 +1,8 @@
 // The database goes away (a TCP proxy in front of the test MariaDB is closed, cutting the pooled
 // connections and refusing new ones) and comes back: nothing is parked, nothing is lost. Or it
 // stalls longer than the Kafka session timeout: the consumer keeps its membership.
-import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { parseDatabaseUrl } from "@coupon/db";
+import { TcpProxy } from "@coupon/testing";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -16,68 +16,6 @@ import {
   topicSize,
   waitUntil,
 } from "./support.ts";
-
-/**
- * Forwards a local port to the database; close() drops every connection and refuses new ones,
- * stall() stops moving bytes on the open ones (a hung server) until resume().
- */
-class TcpProxy {
-  private readonly target: { host: string; port: number };
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  private readonly pairs = new Set<[Socket, Socket]>();
-  /** Chosen by the first open(), kept by the next ones so that the database URL stays valid. */
-  port = 0;
-
-  constructor(target: { host: string; port: number }) {
-    this.target = target;
-  }
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = tcpConnect(this.target);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on("close", () => this.sockets.delete(socket));
-        socket.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      const pair: [Socket, Socket] = [client, upstream];
-      this.pairs.add(pair);
-      client.on("close", () => this.pairs.delete(pair));
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  /** Unpiped, not just paused: a pipe resumes its source whenever the destination drains. */
-  stall(): void {
-    for (const [client, upstream] of this.pairs) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-    }
-  }
-
-  resume(): void {
-    for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
-  }
-
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  }
-}
 
 describe("issue-consumer when the database is briefly unavailable", () => {
   let bed: TestBed;

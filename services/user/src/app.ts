@@ -1,6 +1,8 @@
 import type { JwkSet, JwtVerifier } from "@coupon/auth";
+import { isDatabaseUnavailable } from "@coupon/db";
 import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
 import type { Logger } from "@coupon/logging";
+import { isRedisOutageError } from "@coupon/redis";
 import type { Registry } from "prom-client";
 import type { AccountService } from "./domain/accounts.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
@@ -22,6 +24,7 @@ export function buildApp({ accounts, verifier, jwks, trustProxy, ...http }: AppD
   return createHttpApp({
     service: "user",
     ...http,
+    unavailableWhen: { database: isDatabaseUnavailable, redis: isRedisOutageError },
     routes: (routes) => {
       routes.set("trust proxy", trustProxy);
       routes.use(jwksRoutes(jwks));

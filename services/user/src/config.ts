@@ -71,6 +71,10 @@ export const configSchema = z
     PORT: env.port(8081),
     DATABASE_URL: env.url(["mysql", "mariadb"]),
     DATABASE_POOL_SIZE: env.positiveInt(10),
+    /** A request waits this long for a pooled connection before it is answered 503. */
+    DATABASE_ACQUIRE_TIMEOUT_MS: env.positiveInt(2_000),
+    /** A query whose server stays silent this long fails (503); 0 waits for ever. */
+    DATABASE_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
     JWT_ISSUER: authEnv.JWT_ISSUER,
     JWT_AUDIENCE: authEnv.JWT_AUDIENCE,
     JWT_EXPIRES_IN_SEC: env.positiveInt(1800),

@@ -10,7 +10,11 @@ import { wireUserService } from "./wiring.ts";
 const config = readConfig();
 const { logger, shutdown } = createServiceRuntime("user", config);
 
-const prisma = createPrismaClient(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+const prisma = createPrismaClient(config.DATABASE_URL, {
+  poolSize: config.DATABASE_POOL_SIZE,
+  acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+  socketTimeoutMs: config.DATABASE_SOCKET_TIMEOUT_MS,
+});
 const redis = createRedis(config, "user");
 const { accounts, keyRing, verifier } = wireUserService(config, { prisma, redis });
 logger.info(
