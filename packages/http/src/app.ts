@@ -13,6 +13,14 @@ import {
   sendAnswer,
   sendProblem,
 } from "./json-route.ts";
+import {
+  type ApiSpec,
+  documentedMethods,
+  documentedRoutes,
+  type OpenApiDocument,
+  openApiDocument,
+  servedRoutes,
+} from "./openapi.ts";
 
 /** A service's HTTP handler, for node:http's createServer (or supertest). */
 export type HttpApp = (req: IncomingMessage, res: ServerResponse) => void;
@@ -39,6 +47,11 @@ export interface HttpAppOptions {
   routes?: (app: Express) => void;
   /** Hot routes, served without Express in the common case (see JsonRoute). */
   jsonRoutes?: JsonRoute[];
+  /**
+   * The service's routes, described for GET /openapi.json. The app refuses to build when they
+   * are not exactly the routes it serves, so a route cannot go undocumented.
+   */
+  openApi?: ApiSpec;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -113,6 +126,41 @@ const requireJsonBody: express.RequestHandler = (req, res, next) => {
     { "accept-post": "application/json" },
   );
 };
+
+/**
+ * A method the document does not give a path it describes is answered 405 with Allow (RFC 9110),
+ * and OPTIONS with Allow alone. Decided by the document, not by Express's routes, so that GET
+ * /users/login is refused instead of reaching GET /users/:userId.
+ */
+function allowedMethods(document: OpenApiDocument): express.RequestHandler {
+  const methodsOf = documentedMethods(document);
+  return (req, res, next) => {
+    const methods = methodsOf(req.path);
+    const method = req.method.toLowerCase();
+    // Express answers HEAD with the GET route.
+    if (methods === undefined || methods.includes(method) || (method === "head" && methods.includes("get"))) {
+      return next();
+    }
+    const allow = [...methods, ...(methods.includes("get") ? ["head"] : []), "options"]
+      .map((m) => m.toUpperCase())
+      .join(", ");
+    if (method === "options") {
+      res.set("allow", allow).status(204).end();
+      return;
+    }
+    sendProblem(
+      res,
+      problem(
+        405,
+        "METHOD_NOT_ALLOWED",
+        "Method not allowed",
+        `${req.method} is not allowed on ${req.path}; allowed: ${allow}`,
+        req.originalUrl,
+      ),
+      { allow },
+    );
+  };
+}
 
 interface BodyParserError {
   type?: string;
@@ -286,6 +334,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.type(registry.contentType).send(await metrics());
   });
 
+  const document = options.openApi && openApiDocument(options.service, options.openApi);
+  if (document) {
+    const body = JSON.stringify(document);
+    app.get("/openapi.json", (_req, res) => {
+      res.type("application/json").send(body);
+    });
+    app.use(allowedMethods(document));
+  }
+
   app.use(requireJsonBody);
   app.use(express.json({ limit: bodyLimitBytes, type: JSON_TYPES }));
 
@@ -296,6 +353,18 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   }
   options.routes?.(app);
+  if (document) {
+    const served = servedRoutes(app);
+    const documented = documentedRoutes(document);
+    const undocumented = served.filter((route) => !documented.includes(route));
+    const unserved = documented.filter((route) => !served.includes(route));
+    if (undocumented.length > 0 || unserved.length > 0) {
+      throw new Error(
+        `the OpenAPI document of ${options.service} does not match its routes: ` +
+          `undocumented [${undocumented.join(", ")}], documented but not served [${unserved.join(", ")}]`,
+      );
+    }
+  }
 
   app.use((req, res) => {
     sendProblem(

@@ -10,6 +10,15 @@ export {
   ValidationError,
 } from "./errors.ts";
 export type { JsonAnswer, JsonRequest, JsonRoute } from "./json-route.ts";
+export type {
+  ApiSpec,
+  AuthSpec,
+  HttpMethod,
+  OperationSpec,
+  ProblemSpec,
+  Problems,
+  SuccessSpec,
+} from "./openapi.ts";
 export {
   closeServer,
   DEFAULT_SERVER_LIMITS,
