@@ -3,6 +3,7 @@ import { env } from "@coupon/config";
 export { importPublicJwk, type JwkSet, type PublicJwk, rsaThumbprint, toPublicJwk } from "./jwk.ts";
 export { decodeJwt, type JwtClaims, signRs256 } from "./jwt.ts";
 export { authenticate, bearerToken, principalOf, requireRole } from "./middleware.ts";
+export { type BearerAuthOptions, bearerAuth } from "./openapi.ts";
 export {
   createRemoteJwks,
   JwksUnavailableError,

@@ -26,12 +26,14 @@ export function bearerToken(authorization: string | undefined): string {
   return token;
 }
 
+export const ACCESS_DENIED_CODE = "ACCESS_DENIED";
+
 export function requireRole(role: Role): RequestHandler {
   return (req, _res, next) => {
     if (principalOf(req).role !== role) {
       throw new AppError({
         status: 403,
-        code: "ACCESS_DENIED",
+        code: ACCESS_DENIED_CODE,
         title: "Forbidden",
         detail: `this operation needs the ${role} role`,
       });

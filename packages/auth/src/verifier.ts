@@ -20,6 +20,11 @@ const TITLES: Record<AuthErrorCode, string> = {
   INVALID_TOKEN: "Invalid token",
 };
 
+export const AUTH_ERROR_CODES = Object.keys(TITLES) as AuthErrorCode[];
+
+/** The 503 code when the keys cannot be fetched: the token may be fine, so the client should retry. */
+export const KEYS_UNAVAILABLE_CODE = "AUTH_UNAVAILABLE";
+
 export class AuthError extends AppError {
   constructor(code: AuthErrorCode, detail: string) {
     super({
@@ -70,7 +75,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       } catch (error) {
         if (error instanceof JwksUnavailableError) {
           throw new ServiceUnavailableError(
-            "AUTH_UNAVAILABLE",
+            KEYS_UNAVAILABLE_CODE,
             "Token verification unavailable",
             "the signing keys cannot be fetched; try again shortly",
           );
