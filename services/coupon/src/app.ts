@@ -7,6 +7,7 @@ import type { Registry } from "prom-client";
 import type { CouponCatalog } from "./domain/coupon-catalog.ts";
 import { couponRoutes } from "./routes/coupons.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { couponApi } from "./routes/openapi.ts";
 
 export interface AppDeps {
   logger: Logger;
@@ -24,6 +25,7 @@ export function buildApp({ verifier, catalog, ...deps }: AppDeps): HttpApp {
     service: "coupon",
     ...deps,
     unavailableWhen: { database: isDatabaseUnavailable, redis: isRedisOutageError },
+    openApi: couponApi,
     routes: (app) => {
       eventRoutes(app, { catalog, adminOnly });
       couponRoutes(app, { catalog, adminOnly });

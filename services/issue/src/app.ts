@@ -4,6 +4,7 @@ import type { Logger } from "@coupon/logging";
 import { Counter, type Registry } from "prom-client";
 import type { IssueCoupon } from "./domain/issue-coupon.ts";
 import { couponIssueRoute } from "./routes/coupon-issues.ts";
+import { issueApi } from "./routes/openapi.ts";
 
 export interface AppDeps {
   logger: Logger;
@@ -26,6 +27,7 @@ export function buildApp(deps: AppDeps): HttpApp {
   return createHttpApp({
     service: "issue",
     ...deps,
+    openApi: issueApi,
     jsonRoutes: [couponIssueRoute({ verifier: deps.verifier, issueCoupon: deps.issueCoupon, outcomes })],
   });
 }

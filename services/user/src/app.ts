@@ -6,6 +6,7 @@ import { isRedisOutageError } from "@coupon/redis";
 import type { Registry } from "prom-client";
 import type { AccountService } from "./domain/accounts.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
+import { userApi } from "./routes/openapi.ts";
 import { userRoutes } from "./routes/users.ts";
 
 export interface AppDeps {
@@ -25,6 +26,7 @@ export function buildApp({ accounts, verifier, jwks, trustProxy, ...http }: AppD
     service: "user",
     ...http,
     unavailableWhen: { database: isDatabaseUnavailable, redis: isRedisOutageError },
+    openApi: userApi,
     routes: (routes) => {
       routes.set("trust proxy", trustProxy);
       routes.use(jwksRoutes(jwks));

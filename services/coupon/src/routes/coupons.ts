@@ -5,8 +5,8 @@ import { DependencyUnavailableError } from "../domain/ports.ts";
 import { couponChangeSchema, idString, newCouponSchema } from "../domain/rules.ts";
 import type { RouteDeps } from "./events.ts";
 
-const couponParams = z.object({ couponId: idString() });
-const listQuery = z.object({ eventId: idString() });
+export const couponParams = z.object({ couponId: idString() });
+export const listQuery = z.object({ eventId: idString() });
 
 const couponNotFound = (couponId: number) =>
   new NotFoundError("COUPON_NOT_FOUND", `coupon ${couponId} does not exist`);

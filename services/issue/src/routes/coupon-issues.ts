@@ -12,7 +12,7 @@ const id = z.union([
     .transform(Number),
 ]);
 
-const issueRequest = z.object({ eventId: id, couponId: id });
+export const issueRequest = z.object({ eventId: id, couponId: id });
 
 function conflict(code: string, detail: string) {
   return new AppError({ status: 409, code, title: "Conflict", detail });

@@ -13,7 +13,7 @@ export interface UserRoutesDeps {
 }
 
 const MAX_BIGINT = 2n ** 63n - 1n;
-const userIdParams = z.object({
+export const userIdParams = z.object({
   userId: z
     .string()
     .regex(/^[1-9][0-9]{0,18}$/, "must be a positive integer")
