@@ -34,13 +34,38 @@ describe("sign-up credentials", () => {
   });
 
   it("when the email is no address or too long, then it names email", () => {
-    for (const email of ["", "plain", "a@", "@example.com", `${"a".repeat(243)}@example.com`]) {
+    const undeliverable = [
+      `${"a".repeat(65)}@example.com`,
+      `a@${"b".repeat(64)}.com`,
+      "a@example-.com",
+      "a@sub-.example.com",
+    ];
+    for (const email of [
+      "",
+      "plain",
+      "a@",
+      "@example.com",
+      `${"a".repeat(243)}@example.com`,
+      ...undeliverable,
+    ]) {
       expect(fieldsOf(signUpSchema.safeParse({ email, password: "long enough" })), email).toEqual(["email"]);
+    }
+  });
+
+  it("when the email is at RFC 5321's limits, then it is accepted", () => {
+    for (const email of [`${"a".repeat(64)}@example.com`, `a@${"b".repeat(63)}.com`]) {
+      expect(signUpSchema.safeParse({ email, password: "long enough" }).success, email).toBe(true);
     }
   });
 });
 
 describe("login credentials", () => {
+  it("when the email is past the limits a new account must meet, then it is still a well-formed login", () => {
+    expect(loginSchema.safeParse({ email: `${"a".repeat(65)}@example.com`, password: "x" }).success).toBe(
+      true,
+    );
+  });
+
   it("when the password is shorter than sign-up allows, then it is still a well-formed login", () => {
     expect(loginSchema.safeParse({ email: "a@example.com", password: "x" }).success).toBe(true);
     expect(fieldsOf(loginSchema.safeParse({ email: "a@example.com", password: "" }))).toEqual(["password"]);

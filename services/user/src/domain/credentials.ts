@@ -38,7 +38,29 @@ export const givenPasswordSchema = normalizedPassword.pipe(
     .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`),
 );
 
-export const signUpSchema = z.object({ email: emailSchema, password: newPasswordSchema });
+// RFC 5321's limits (4.5.3.1) and RFC 1123's hostnames, which the email pattern does not check.
+const LOCAL_PART_MAX_LENGTH = 64;
+const DOMAIN_LABEL_MAX_LENGTH = 63;
+
+function deliverable(email: string): boolean {
+  const at = email.lastIndexOf("@");
+  const labels = email.slice(at + 1).split(".");
+  return (
+    at <= LOCAL_PART_MAX_LENGTH &&
+    labels.every((label) => label.length <= DOMAIN_LABEL_MAX_LENGTH && !label.endsWith("-"))
+  );
+}
+
+/**
+ * A new account's address must be one mail can reach. Login keeps the looser emailSchema: an
+ * address that cannot be registered is answered like any unknown one.
+ */
+export const newEmailSchema = emailSchema.refine(
+  deliverable,
+  `must have at most ${LOCAL_PART_MAX_LENGTH} characters before the @ and domain labels of at most ${DOMAIN_LABEL_MAX_LENGTH} that do not end with "-"`,
+);
+
+export const signUpSchema = z.object({ email: newEmailSchema, password: newPasswordSchema });
 export const loginSchema = z.object({ email: emailSchema, password: givenPasswordSchema });
 
 export type Credentials = z.infer<typeof signUpSchema>;
