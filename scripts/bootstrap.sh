@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything the project needs on a machine that has only Node, Java, Maven, Go and apt:
-# Debian packages for Redis, Sentinel and MariaDB, pnpm, the workspace's npm packages (including
-# Node 24 itself, from the npm registry), the Kafka broker's jars from Maven Central, and Helm (built
-# with Go from the module proxy) for the chart checks when called with --with-helm (./dev test).
+# Installs everything the project needs on a machine that has only Node, Java, Maven, Go, Python 3
+# and apt: Debian packages for Redis, Sentinel and MariaDB, pnpm, the workspace's npm packages
+# (including Node 24 itself, from the npm registry), the Kafka broker's jars from Maven Central,
+# schemathesis from PyPI (for the API fuzz test), and Helm (built with Go from the module proxy) for
+# the chart checks when called with --with-helm (./dev test).
 # Idempotent: a second run only checks.
 source "$(dirname "$0")/infra/lib.sh"
 cd "$ROOT"
@@ -39,4 +40,18 @@ if [ "${1:-}" = --with-helm ] && ! go version -m "$helm_bin" 2>/dev/null | grep 
   GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$helm_version" >&2
 fi
 "$ROOT/scripts/edge.sh" install
+
+# schemathesis (PyPI), which fuzzes every service from its OpenAPI document in the tests: a venv in
+# .local/schemathesis with the pinned set of infra/schemathesis/requirements.txt, rebuilt only when
+# that file changed or the venv's Python is gone.
+st_dir="$ROOT/.local/schemathesis"
+st_requirements="$ROOT/infra/schemathesis/requirements.txt"
+if ! cmp -s "$st_requirements" "$st_dir/installed-requirements.txt" || ! "$st_dir/bin/python" -c '' 2>/dev/null; then
+  command -v python3 >/dev/null || die "Python 3 is needed for schemathesis"
+  python3 -c 'import ensurepip, venv' 2>/dev/null || ensure_apt python3-venv
+  log "installing schemathesis into .local/schemathesis (pip, from PyPI)"
+  python3 -m venv --clear "$st_dir"
+  "$st_dir/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$st_requirements" >&2
+  cp "$st_requirements" "$st_dir/installed-requirements.txt"
+fi
 log "bootstrap done (node $node_version, pnpm $pnpm_version)"
