@@ -1,42 +1,68 @@
 import { env, z } from "@coupon/config";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, type RedisOptions, Redis as Server } from "ioredis";
 
-export type { Redis } from "ioredis";
+/**
+ * A connection to one Redis server (directly or through Sentinel) or to a Redis Cluster. Code that
+ * takes it may use only what both offer: commands, scripts and pipelines whose keys share one hash
+ * slot. Where the two differ (WAIT, blocking reads over many keys, pipelines across coupons), it
+ * asks `isCluster`.
+ */
+export type Redis = Server | Cluster;
+export type { Cluster as RedisCluster, Server as RedisServer };
+
+export const isCluster = (redis: Redis): redis is Cluster => redis instanceof Cluster;
 
 /**
  * The Redis part of a service's environment. Locally a plain URL; in Kubernetes the Sentinel
- * addresses and master name, so that clients follow a failover to the new master.
+ * addresses and master name, so that clients follow a failover to the new master; or the nodes of a
+ * Redis Cluster, when issuance is spread over several masters.
  */
 export const redisEnv = {
   REDIS_URL: env.url(["redis", "rediss"]).optional(),
   REDIS_SENTINELS: env.list().optional(),
   REDIS_SENTINEL_MASTER: z.string().trim().min(1).default("coupon-redis"),
+  /** Some of the cluster's nodes (host:port); the client learns the others and the slots from them. */
+  REDIS_CLUSTER_NODES: env.list().optional(),
   REDIS_PASSWORD: z.string().optional(),
   REDIS_KEY_PREFIX: z.string().default(""),
 };
 
 export type RedisEnv = z.infer<z.ZodObject<typeof redisEnv>>;
 
-/** REDIS_URL and REDIS_SENTINELS are alternatives: exactly one must be set. */
+/** REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES are alternatives: exactly one must be set. */
 export function checkRedisEnv(config: RedisEnv, ctx: z.RefinementCtx): void {
-  const given = [config.REDIS_URL, config.REDIS_SENTINELS].filter((v) => v !== undefined).length;
+  const given = [config.REDIS_URL, config.REDIS_SENTINELS, config.REDIS_CLUSTER_NODES].filter(
+    (v) => v !== undefined,
+  ).length;
   if (given !== 1) {
     ctx.addIssue({
       code: "custom",
       path: ["REDIS_URL"],
-      message: "set either REDIS_URL or REDIS_SENTINELS (host:port,...), not both and not neither",
+      message:
+        "set exactly one of REDIS_URL, REDIS_SENTINELS (host:port,...) and REDIS_CLUSTER_NODES (host:port,...)",
+    });
+  }
+  // Cluster slots follow the first {...} of a key: a brace in the prefix would put every key of
+  // every coupon in one slot, or split a coupon's keys over several.
+  if (config.REDIS_CLUSTER_NODES && /[{}]/.test(config.REDIS_KEY_PREFIX)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["REDIS_KEY_PREFIX"],
+      message:
+        "must not contain { or } on a Redis Cluster: the keys' {coupon:ID} hash tags decide their slots",
     });
   }
 }
 
-function parseHostPort(address: string): { host: string; port: number } {
+function parseHostPort(address: string, defaultPort: number): { host: string; port: number } {
   const separator = address.lastIndexOf(":");
-  if (separator <= 0) return { host: address, port: 26379 };
+  if (separator <= 0) return { host: address, port: defaultPort };
   return { host: address.slice(0, separator), port: Number(address.slice(separator + 1)) };
 }
 
-export function redisOptions(config: RedisEnv, connectionName: string): RedisOptions {
-  const common: RedisOptions = {
+/** The options of a connection to one server, also each node's on a cluster. */
+function commonOptions(config: RedisEnv, connectionName: string): RedisOptions {
+  return {
     connectionName,
     keyPrefix: config.REDIS_KEY_PREFIX,
     // Requests fail fast while Redis is unreachable instead of queueing without bound.
@@ -47,10 +73,15 @@ export function redisOptions(config: RedisEnv, connectionName: string): RedisOpt
     enableAutoPipelining: true,
     ...(config.REDIS_PASSWORD ? { password: config.REDIS_PASSWORD } : {}),
   };
+}
+
+/** The options of a connection to one server, given by URL or found through Sentinel. */
+export function redisOptions(config: RedisEnv, connectionName: string): RedisOptions {
+  const common = commonOptions(config, connectionName);
   if (config.REDIS_SENTINELS) {
     return {
       ...common,
-      sentinels: config.REDIS_SENTINELS.map(parseHostPort),
+      sentinels: config.REDIS_SENTINELS.map((address) => parseHostPort(address, 26379)),
       name: config.REDIS_SENTINEL_MASTER,
       ...(config.REDIS_PASSWORD ? { sentinelPassword: config.REDIS_PASSWORD } : {}),
     };
@@ -66,8 +97,24 @@ export function redisOptions(config: RedisEnv, connectionName: string): RedisOpt
   };
 }
 
-export function createRedis(config: RedisEnv, connectionName: string, overrides: RedisOptions = {}): Redis {
-  return new Redis({ ...redisOptions(config, connectionName), ...overrides });
+/** What a caller may change in the options of its connection, on one server and on a cluster alike. */
+export type RedisOverrides = Pick<
+  RedisOptions,
+  "commandTimeout" | "enableAutoPipelining" | "maxRetriesPerRequest"
+>;
+
+/** A Cluster when REDIS_CLUSTER_NODES is set: the key prefix and auto-pipelining are the cluster's, the rest each node's. */
+export function createRedis(config: RedisEnv, connectionName: string, overrides: RedisOverrides = {}): Redis {
+  if (!config.REDIS_CLUSTER_NODES)
+    return new Server({ ...redisOptions(config, connectionName), ...overrides });
+  const { keyPrefix, enableAutoPipelining, ...perNode } = {
+    ...commonOptions(config, connectionName),
+    ...overrides,
+  };
+  return new Cluster(
+    config.REDIS_CLUSTER_NODES.map((address) => parseHostPort(address, 6379)),
+    { keyPrefix, enableAutoPipelining, redisOptions: perNode },
+  );
 }
 
 /** Closes gracefully: pending replies arrive first; falls back to disconnect if Redis is gone. */

@@ -1,5 +1,5 @@
 import { couponKeys, type IssuanceTermsWriter } from "@coupon/contracts";
-import type { Redis } from "ioredis";
+import type { Redis } from "./index.ts";
 import { luaScript } from "./lua.ts";
 
 type TermsScript = (

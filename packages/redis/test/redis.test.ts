@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { ConfigError, parseConfig, z } from "@coupon/config";
 import { testEndpoints } from "@coupon/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { closeRedis, createRedis, type Redis } from "../src/index.ts";
+import { checkRedisEnv, closeRedis, createRedis, isCluster, type Redis, redisEnv } from "../src/index.ts";
 
 const endpoints = testEndpoints();
 const prefix = `test:redis:${randomUUID()}:`;
@@ -56,6 +57,40 @@ describe("createRedis", () => {
     });
     expect(await redis.ping()).toBe("PONG");
     expect((await redis.role())[0]).toBe("master");
-    expect(String(redis.stream.remotePort)).toBe(new URL(endpoints.redisUrl).port);
+    expect(isCluster(redis) ? undefined : String(redis.stream.remotePort)).toBe(
+      new URL(endpoints.redisUrl).port,
+    );
+  });
+});
+
+describe("checkRedisEnv", () => {
+  const parse = (env: Record<string, string>) =>
+    parseConfig(z.object(redisEnv).superRefine(checkRedisEnv), env);
+  const refused = (env: Record<string, string>) => {
+    try {
+      parse(env);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.issues.map((issue) => issue.variable);
+    }
+  };
+
+  it("when exactly one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES is set, then it is accepted; two or none are refused", () => {
+    expect(parse({ REDIS_CLUSTER_NODES: "10.0.0.1:6379, 10.0.0.2:6379" }).REDIS_CLUSTER_NODES).toEqual([
+      "10.0.0.1:6379",
+      "10.0.0.2:6379",
+    ]);
+    expect(refused({ REDIS_SENTINELS: "s:26379" })).toEqual([]);
+    expect(refused({})).toEqual(["REDIS_URL"]);
+    expect(refused({ REDIS_URL: "redis://r:6379", REDIS_CLUSTER_NODES: "c:6379" })).toEqual(["REDIS_URL"]);
+    expect(refused({ REDIS_SENTINELS: "s:26379", REDIS_CLUSTER_NODES: "c:6379" })).toEqual(["REDIS_URL"]);
+  });
+
+  it("when a cluster's key prefix holds a brace, then it is refused: the hash tags would no longer decide the slots", () => {
+    expect(refused({ REDIS_CLUSTER_NODES: "c:6379", REDIS_KEY_PREFIX: "{app}:" })).toEqual([
+      "REDIS_KEY_PREFIX",
+    ]);
+    expect(refused({ REDIS_URL: "redis://r:6379", REDIS_KEY_PREFIX: "{app}:" })).toEqual([]);
   });
 });

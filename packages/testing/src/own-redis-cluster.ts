@@ -15,8 +15,9 @@ import {
 
 export interface ClusterTopologyOptions {
   /**
-   * The first of the masters' loopback ports (the next ones follow). Each node's cluster bus listens
-   * on its port + 10000, so the ports must stay at or below 55535.
+   * The first of the masters' loopback ports (the next ones follow); each node's cluster bus
+   * listens on its port + 100. Keep them below the kernel's ephemeral range (32768 and up on
+   * Linux), where an outgoing connection may hold a port.
    */
   basePort: number;
   masters?: number;
@@ -77,7 +78,8 @@ function clusterTopology(dir: string, temporary: boolean, nodes: RedisNode[]): O
         const home = join(dir, node.name);
         await spawnRedis(node, home, "redis-server", [
           ...["--port", String(node.port), "--bind", "127.0.0.1", "--dir", home],
-          ...["--cluster-enabled", "yes", "--cluster-config-file", join(home, "nodes.conf")],
+          ...["--cluster-enabled", "yes", "--cluster-port", String(node.port + 100)],
+          ...["--cluster-config-file", join(home, "nodes.conf")],
           ...["--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no"],
         ]);
         save();

@@ -15,7 +15,8 @@ import {
 export interface SentinelTopologyOptions {
   /**
    * The first of the topology's loopback ports: the master on it, the replicas on the next ones,
-   * then the three Sentinels.
+   * then the three Sentinels. Keep them below the kernel's ephemeral range (32768 and up on Linux),
+   * where an outgoing connection may hold a port.
    */
   basePort: number;
   /** Where each server keeps its data and log; a temporary folder (removed by stop) if not given. */
@@ -25,6 +26,11 @@ export interface SentinelTopologyOptions {
   replicas?: number;
   /** How long the master must be silent before a Sentinel thinks it down (Kubernetes: 5000). */
   downAfterMs?: number;
+  /**
+   * Redis's min-replicas-to-write on every server (0: off): a master with fewer replicas in sync
+   * (acknowledged within the last 10 s) refuses writes with NOREPLICAS.
+   */
+  minReplicasToWrite?: number;
 }
 
 export interface OwnRedisSentinel {
@@ -44,6 +50,8 @@ export interface OwnRedisSentinel {
   waitForNewMaster(old: number, timeoutMs?: number): Promise<number>;
   /** Starts a killed server again, as a replica of the current master (as a Kubernetes pod does). */
   restart(port: number): Promise<void>;
+  /** Changes min-replicas-to-write on every running server and for the ones restarted later. */
+  setMinReplicasToWrite(count: number): Promise<void>;
   /** SIGSTOP / SIGCONT of one server: it holds its connections and answers nothing. */
   pause(port: number): void;
   resume(port: number): void;
@@ -91,6 +99,7 @@ export function ownRedisSentinel(options: SentinelTopologyOptions): OwnRedisSent
     masterName: options.masterName ?? "coupon-redis",
     replicas: options.replicas ?? 1,
     downAfterMs: options.downAfterMs ?? 1_000,
+    minReplicasToWrite: options.minReplicasToWrite ?? 0,
   };
   const temporary = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "coupon-sentinel-"));
@@ -143,6 +152,7 @@ function sentinelTopology(
       ...["--port", String(node.port), "--bind", "127.0.0.1", "--dir", join(dir, node.name)],
       // AOF every second, as the local Redis and the Kubernetes chart keep the outbox.
       ...["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
+      ...["--min-replicas-to-write", String(settings.minReplicasToWrite), "--min-replicas-max-lag", "10"],
       ...(masterPort === undefined ? [] : ["--replicaof", "127.0.0.1", String(masterPort)]),
     ]);
     save();
@@ -219,6 +229,15 @@ function sentinelTopology(
 
     async restart(port) {
       await startRedis(nodeOn(port), await master());
+    },
+
+    async setMinReplicasToWrite(count) {
+      settings.minReplicasToWrite = count;
+      save();
+      const running = redisNodes.filter((n) => n.pid !== undefined);
+      await Promise.all(
+        running.map((n) => redisCli(n.port, "CONFIG", "SET", "min-replicas-to-write", String(count))),
+      );
     },
 
     pause: (port) => signalRedis(nodeOn(port), "SIGSTOP"),

@@ -2,7 +2,7 @@
 // with its own folder, that outlive the process that started them (so a script can start a topology
 // and exit) and are found again through a state file in the topology's folder.
 import { execFile, spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { answersPing } from "./own-redis.ts";
@@ -44,7 +44,9 @@ export async function spawnRedis(
     await sleep(50);
   }
   killNow(node);
-  throw new Error(`${command} ${node.name} on ${node.port} did not start; see ${dir}/${node.name}.log`);
+  const logFile = `${dir}/${node.name}.log`;
+  const lastLine = existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").pop() : "";
+  throw new Error(`${command} ${node.name} on ${node.port} did not start (${logFile}: ${lastLine})`);
 }
 
 function alive(pid: number): boolean {

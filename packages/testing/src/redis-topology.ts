@@ -2,6 +2,7 @@
 // script; the servers keep running after this command exits, found again through <dir>/topology.json.
 //
 //   node packages/testing/src/redis-topology.ts sentinel up --dir D --port P [--replicas N] [--down-after-ms MS]
+//                                                              [--min-replicas-to-write N]
 //   node packages/testing/src/redis-topology.ts sentinel master|kill-master|down --dir D
 //   node packages/testing/src/redis-topology.ts sentinel wait-new-master --dir D --port OLD
 //   node packages/testing/src/redis-topology.ts sentinel restart --dir D --port P
@@ -23,6 +24,7 @@ const { positionals, values } = parseArgs({
     replicas: { type: "string" },
     masters: { type: "string" },
     "down-after-ms": { type: "string" },
+    "min-replicas-to-write": { type: "string" },
   },
 });
 const [kind, command] = positionals;
@@ -42,6 +44,9 @@ async function sentinel(): Promise<void> {
       basePort: Number(required("port")),
       ...(values.replicas ? { replicas: Number(values.replicas) } : {}),
       ...(values["down-after-ms"] ? { downAfterMs: Number(values["down-after-ms"]) } : {}),
+      ...(values["min-replicas-to-write"]
+        ? { minReplicasToWrite: Number(values["min-replicas-to-write"]) }
+        : {}),
     });
     try {
       await topology.start();

@@ -29,6 +29,12 @@ export const configSchema = z
     ISSUE_DEADLINE_MS: env.positiveInt(500),
     /** How much longer the reply is waited for than the deadline (its way back, clock skew). */
     ISSUE_REPLY_GRACE_MS: env.positiveInt(200),
+    /**
+     * 0 (off): a 201 as soon as the master accepted. Above 0: a 201 only once a replica holds the
+     * acceptance (WAIT 1 <ms> after the script), so a failover cannot lose it; not confirmed in that
+     * time, the answer is 503 ISSUANCE_UNCONFIRMED. Needs one master (REDIS_URL or REDIS_SENTINELS).
+     */
+    ISSUE_REPLICA_ACK_MS: z.coerce.number().int().min(0).default(0),
     RELAY_ENABLED: env.boolean(true),
     RELAY_GROUP: env.string().default("outbox-relay"),
     /** Defaults to the host name: the pod name in Kubernetes, stable across the relay's restarts. */
@@ -39,8 +45,20 @@ export const configSchema = z
     RELAY_LINGER_MS: z.coerce.number().int().min(0).default(50),
     RELAY_CLAIM_IDLE_MS: env.positiveInt(30_000),
     RELAY_MAX_BACKOFF_MS: env.positiveInt(5_000),
+    /** On a Redis Cluster (no blocking read over several coupons' streams), the pause after an empty round. */
+    RELAY_CLUSTER_POLL_MS: env.positiveInt(50),
   })
-  .superRefine(checkRedisEnv);
+  .superRefine(checkRedisEnv)
+  .superRefine((config, ctx) => {
+    if (config.ISSUE_REPLICA_ACK_MS > 0 && config.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ISSUE_REPLICA_ACK_MS"],
+        message:
+          "must be 0 with REDIS_CLUSTER_NODES: WAIT has no key, so a cluster client cannot send it to the master that decided",
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

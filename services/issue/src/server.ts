@@ -35,7 +35,8 @@ if (primary) {
 } else {
   // Every command on this connection is bounded, the issuance script by its own deadline first.
   redis = createRedis(config, "issue", {
-    commandTimeout: config.ISSUE_DEADLINE_MS + config.ISSUE_REPLY_GRACE_MS + 500,
+    commandTimeout:
+      config.ISSUE_DEADLINE_MS + config.ISSUE_REPLY_GRACE_MS + config.ISSUE_REPLICA_ACK_MS + 500,
   });
   const issueCoupon = createIssueCoupon({
     terms: createCouponTermsLoader({
@@ -51,6 +52,12 @@ if (primary) {
       unannounced: new Counter({
         name: "coupon_issue_unannounced_total",
         help: "Issuances Redis accepted after their request had been answered 503",
+        registers: [registry],
+      }),
+      replicaAckMs: config.ISSUE_REPLICA_ACK_MS,
+      unconfirmed: new Counter({
+        name: "coupon_issue_unconfirmed_total",
+        help: "Issuances answered 503 ISSUANCE_UNCONFIRMED: no replica confirmed them within ISSUE_REPLICA_ACK_MS",
         registers: [registry],
       }),
     }),
@@ -94,6 +101,7 @@ if (config.RELAY_ENABLED && !worker) {
     lingerMs: config.RELAY_LINGER_MS,
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
+    clusterPollMs: config.RELAY_CLUSTER_POLL_MS,
     metrics: relayMetrics(registry),
   });
   relay.start();

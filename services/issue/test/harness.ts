@@ -6,7 +6,7 @@ import { type CouponIssued, type CouponView, issuanceTermsOf } from "@coupon/con
 import { closeServer, listen } from "@coupon/http";
 import { createKafka } from "@coupon/kafka";
 import { createLogger } from "@coupon/logging";
-import { closeRedis, createIssuanceTermsWriter, createRedis, type Redis } from "@coupon/redis";
+import { closeRedis, createIssuanceTermsWriter, createRedis, isCluster, type Redis } from "@coupon/redis";
 import { testEndpoints } from "@coupon/testing";
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { Counter, Registry } from "prom-client";
@@ -76,8 +76,19 @@ export interface HarnessOptions {
   kafkaBrokers?: string[];
   /** A Redis of the test file's own, for tests that stop it. */
   redisUrl?: string;
+  /** Or the Sentinels of a topology of its own (master set coupon-redis), for tests that kill the master. */
+  redisSentinels?: string[];
+  /** Or the nodes of a Redis Cluster. */
+  redisClusterNodes?: string[];
   deadlineMs?: number;
   replyGraceMs?: number;
+  replicaAckMs?: number;
+}
+
+/** Every key under the prefix, on every master of a cluster (KEYS on a cluster client asks one node). */
+async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const servers = isCluster(redis) ? redis.nodes("master") : [redis];
+  return (await Promise.all(servers.map((server) => server.keys(`${prefix}*`)))).flat();
 }
 
 /** The issue service in-process on a loopback port, against the test instance's Redis and Kafka. */
@@ -85,7 +96,15 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
   const { kafkaBrokers = testEndpoints().kafkaBrokers, redisUrl = testEndpoints().redisUrl } = options;
   const prefix = `test:${label}:${randomUUID()}:`;
   const topic = `test.${label}.${randomUUID().slice(0, 8)}`;
-  const redisEnv = { REDIS_URL: redisUrl, REDIS_SENTINEL_MASTER: "x", REDIS_KEY_PREFIX: prefix };
+  const redisEnv = {
+    REDIS_SENTINEL_MASTER: "coupon-redis",
+    REDIS_KEY_PREFIX: prefix,
+    ...(options.redisSentinels
+      ? { REDIS_SENTINELS: options.redisSentinels }
+      : options.redisClusterNodes
+        ? { REDIS_CLUSTER_NODES: options.redisClusterNodes }
+        : { REDIS_URL: redisUrl }),
+  };
   const redis = createRedis(redisEnv, "t");
   const tokens = await startTestTokenIssuer();
   const kafka = createKafka({ brokers: kafkaBrokers, clientId: `issue-test-${label}`, logger });
@@ -117,6 +136,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
 
   const registry = new Registry();
   const unannounced = new Counter({ name: "unannounced", help: "-", registers: [registry] });
+  const unconfirmed = new Counter({ name: "unconfirmed", help: "-", registers: [registry] });
   const issueCoupon = createIssueCoupon({
     terms: createCouponTermsLoader({
       writer: createIssuanceTermsWriter(redis),
@@ -129,6 +149,8 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       replyGraceMs: options.replyGraceMs ?? 200,
       logger,
       unannounced,
+      replicaAckMs: options.replicaAckMs ?? 0,
+      unconfirmed,
     }),
     now: Date.now,
   });
@@ -206,6 +228,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
         lingerMs: 50,
         claimIdleMs,
         maxBackoffMs: 500,
+        clusterPollMs: 20,
       });
       relay.start();
       relays.push(relay);
@@ -245,8 +268,8 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       await closeServer(couponService);
       await dispatcher.close();
       await tokens.close();
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+      // One key at a time: on a cluster a DEL of several keys must stay within one slot.
+      await Promise.all((await keysUnder(redis, prefix)).map((k) => redis.del(k.slice(prefix.length))));
       await closeRedis(redis);
       await admin.deleteTopics({ topics: [topic] }).catch(() => {});
       await admin.disconnect();

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type CouponIssued, couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import type { Logger } from "@coupon/logging";
-import { luaScript, type Redis } from "@coupon/redis";
+import { isCluster, luaScript, type Redis } from "@coupon/redis";
 import { Counter, type Registry } from "prom-client";
 import { toCouponIssued } from "../domain/outbox-entry.ts";
 
@@ -63,6 +63,12 @@ export interface OutboxRelayOptions {
   /** Entries another relay read but did not acknowledge for this long are taken over. */
   claimIdleMs: number;
   maxBackoffMs: number;
+  /**
+   * On a Redis Cluster, where one blocking read cannot wait on the streams of several coupons (they
+   * are in different slots, usually on different masters), how long a round that found nothing
+   * waits before the next.
+   */
+  clusterPollMs: number;
   metrics?: RelayMetrics;
 }
 
@@ -91,6 +97,7 @@ type SettleOutbox = (stream: string, group: string, ...ids: string[]) => unknown
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { redis, logger, group, consumer } = options;
   const prefix = redis.options.keyPrefix ?? "";
+  const clustered = isCluster(redis);
   redis.defineCommand("settleOutbox", { numberOfKeys: 1, lua: luaScript("outbox-settle-1.lua") });
   /** Outbox stream key → its coupon id, for the streams in the registry. */
   const couponOf = new Map<string, number>();
@@ -120,18 +127,29 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     );
   }
 
+  async function readGroup(keys: string[], from: "0" | ">", count: number, block: boolean): Promise<Entry[]> {
+    const args: (string | number)[] = ["GROUP", group, consumer, "COUNT", count];
+    if (block) args.push("BLOCK", options.blockMs);
+    args.push("STREAMS", ...keys, ...keys.map(() => from));
+    const xreadgroup = redis.xreadgroup as unknown as (...a: (string | number)[]) => Promise<StreamReply>;
+    return flatten(await xreadgroup.apply(redis, args));
+  }
+
+  /**
+   * One read over every stream, blocking for new entries when asked. On a cluster a read may name
+   * the streams of one slot only: one read per stream (up to `count` each), none blocking (a
+   * blocking read would hold its master's connection), and a pause when all came back empty.
+   */
   async function read(
     keys: string[],
     from: "0" | ">",
     count = options.batchSize,
     block = true,
   ): Promise<Entry[]> {
-    const args: (string | number)[] = ["GROUP", group, consumer, "COUNT", count];
-    if (from === ">" && block) args.push("BLOCK", options.blockMs);
-    args.push("STREAMS", ...keys, ...keys.map(() => from));
-    const xreadgroup = redis.xreadgroup as unknown as (...a: (string | number)[]) => Promise<StreamReply>;
-    const reply = await xreadgroup.apply(redis, args);
-    return flatten(reply);
+    if (!clustered) return readGroup(keys, from, count, from === ">" && block);
+    const entries = (await Promise.all(keys.map((key) => readGroup([key], from, count, false)))).flat();
+    if (entries.length === 0 && from === ">" && block) await sleep(options.clusterPollMs);
+    return entries;
   }
 
   async function claimAbandoned(keys: string[]): Promise<void> {
@@ -153,20 +171,34 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** The stream names in replies carry the connection's key prefix; commands add it themselves. */
   const unprefixed = (stream: string) => (stream.startsWith(prefix) ? stream.slice(prefix.length) : stream);
 
-  async function exec(pipeline: ReturnType<Redis["pipeline"]>): Promise<void> {
-    const results = (await pipeline.exec()) ?? [];
-    const failure = results.find(([error]) => error);
-    if (failure) throw failure[0];
+  /**
+   * One pipeline per coupon: a coupon's keys share its hash tag, so each pipeline stays within one
+   * slot, as a pipeline must on a cluster; on one server they travel side by side.
+   */
+  async function perCoupon(
+    entries: Entry[],
+    add: (pipeline: ReturnType<Redis["pipeline"]>, stream: string, items: Entry[]) => void,
+  ): Promise<void> {
+    await Promise.all(
+      [...Map.groupBy(entries, (e) => unprefixed(e.stream))].map(async ([stream, items]) => {
+        const pipeline = redis.pipeline();
+        add(pipeline, stream, items);
+        const results = (await pipeline.exec()) ?? [];
+        const failure = results.find(([error]) => error);
+        if (failure) throw failure[0];
+      }),
+    );
   }
 
   /** Acknowledges the entries and trims each stream below what the group still needs (lua/outbox-settle-1.lua). */
-  async function settle(entries: Entry[]): Promise<void> {
-    const pipeline = redis.pipeline();
-    const settleOutbox = (pipeline as unknown as { settleOutbox: SettleOutbox }).settleOutbox.bind(pipeline);
-    for (const [stream, items] of Map.groupBy(entries, (e) => unprefixed(e.stream))) {
-      settleOutbox(stream, group, ...items.map((e) => e.id));
-    }
-    await exec(pipeline);
+  function settle(entries: Entry[]): Promise<void> {
+    return perCoupon(entries, (pipeline, stream, items) => {
+      (pipeline as unknown as { settleOutbox: SettleOutbox }).settleOutbox(
+        stream,
+        group,
+        ...items.map((e) => e.id),
+      );
+    });
   }
 
   /**
@@ -174,12 +206,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
    * malformed stream before they are settled, so they neither block the relay nor vanish.
    */
   async function moveAside(malformed: Entry[]): Promise<void> {
-    const pipeline = redis.pipeline();
-    for (const entry of malformed) {
-      const couponId = couponOf.get(unprefixed(entry.stream)) as number;
-      pipeline.xadd(couponKeys(couponId).malformed, "*", "outboxId", entry.id, ...entry.fields);
-    }
-    await exec(pipeline);
+    await perCoupon(malformed, (pipeline, stream, items) => {
+      const { malformed: aside } = couponKeys(couponOf.get(stream) as number);
+      for (const entry of items) pipeline.xadd(aside, "*", "outboxId", entry.id, ...entry.fields);
+    });
     logger.error(
       { entries: malformed.map((e) => ({ stream: e.stream, id: e.id })) },
       "malformed outbox entries moved to their coupon's malformed stream",

@@ -62,7 +62,9 @@ export async function reemitIssuances(
 ): Promise<void> {
   if (userIds.length === 0) return;
   const { outbox } = couponKeys(couponId);
-  const pipeline = redis.pipeline().sadd(OUTBOX_REGISTRY_KEY, String(couponId));
+  // The registry lives in a slot of its own: on a cluster it cannot share the coupon's pipeline.
+  await redis.sadd(OUTBOX_REGISTRY_KEY, String(couponId));
+  const pipeline = redis.pipeline();
   for (const userId of userIds) {
     pipeline.xadd(
       outbox,

@@ -45,6 +45,20 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
+/**
+ * Redis accepted the issuance, but no replica confirmed it within the wait the operator asked for
+ * (ISSUE_REPLICA_ACK_MS): a failover now could lose it, or it may stand. The client is told exactly
+ * that (503, "unconfirmed", not "nothing was issued"); sending the request again tells which: 409
+ * COUPON_ALREADY_ISSUED_BY_USER if it stood.
+ */
+export class IssuanceUnconfirmedError extends DependencyUnavailableError {
+  override name = "IssuanceUnconfirmedError";
+
+  constructor(message: string) {
+    super("redis", message);
+  }
+}
+
 export type IssueResult =
   | (Exclude<IssuanceOutcome, { kind: "no-terms" }> & { issuedAt: Date })
   | { kind: "coupon-not-found" };

@@ -2,7 +2,12 @@ import { bearerToken, type JwtVerifier } from "@coupon/auth";
 import { AppError, type JsonRoute, NotFoundError, parseInput, ServiceUnavailableError } from "@coupon/http";
 import type { Counter } from "prom-client";
 import { z } from "zod";
-import { DependencyUnavailableError, type IssueCoupon, type IssueResult } from "../domain/issue-coupon.ts";
+import {
+  DependencyUnavailableError,
+  IssuanceUnconfirmedError,
+  type IssueCoupon,
+  type IssueResult,
+} from "../domain/issue-coupon.ts";
 
 const id = z.union([
   z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -54,6 +59,10 @@ const UNAVAILABLE: Record<DependencyUnavailableError["dependency"], [code: strin
   ],
 };
 
+const UNCONFIRMED =
+  "your coupon may have been issued but could not be confirmed; send the request again: " +
+  "409 COUPON_ALREADY_ISSUED_BY_USER means you hold it";
+
 /** POST /coupon-issues: the hot path, served without Express (see JsonRoute). */
 export function couponIssueRoute(deps: {
   verifier: JwtVerifier;
@@ -70,6 +79,10 @@ export function couponIssueRoute(deps: {
       try {
         result = await deps.issueCoupon({ userId, eventId, couponId, requestId });
       } catch (error) {
+        if (error instanceof IssuanceUnconfirmedError) {
+          deps.outcomes.inc({ outcome: "unconfirmed" });
+          throw new ServiceUnavailableError("ISSUANCE_UNCONFIRMED", "Service unavailable", UNCONFIRMED);
+        }
         if (!(error instanceof DependencyUnavailableError)) throw error;
         deps.outcomes.inc({ outcome: "unavailable" });
         const [code, detail] = UNAVAILABLE[error.dependency];
