@@ -12,10 +12,33 @@ const run = promisify(execFile);
 
 export const ADMIN = { email: "admin@system.test", password: "system-admin-pw" };
 
+export type ServiceName = "user" | "coupon" | "issue" | "consumer";
+
+export interface SystemOptions {
+  /** The MariaDB server to make the system's database on; the test instance's unless given. */
+  databaseServerUrl?: string;
+  /** How the services reach Redis (REDIS_URL or REDIS_SENTINELS…); the test instance's unless given. */
+  redisEnv?: Record<string, string>;
+  /** Fixed ports, e.g. for an edge in front; any free port unless given. */
+  ports?: Partial<Record<ServiceName, number>>;
+  /** More environment per service. */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
 export interface System {
   database: TestDatabase;
   privateKeyPem: string;
-  services: Record<"user" | "coupon" | "issue" | "consumer", ServiceProcess>;
+  /** The Redis key prefix every service of this system uses. */
+  redisKeyPrefix: string;
+  services: Record<ServiceName, ServiceProcess>;
+  /**
+   * Stops a service with the signal (SIGKILL: a crash) and starts it again with the same
+   * environment plus `env`, on the same port when it has a fixed one.
+   */
+  restart(
+    name: ServiceName,
+    options?: { signal?: NodeJS.Signals; env?: Record<string, string> },
+  ): Promise<void>;
   /** Asks a service, failing loudly on an unexpected status. */
   call<T>(
     service: "user" | "coupon" | "issue",
@@ -32,9 +55,16 @@ export interface System {
  * The four services as separate processes, wired like ./dev up wires them, on their own database,
  * Redis key prefix and Kafka topics, so a system test file runs beside the others.
  */
-export async function startSystem(label: string, kafkaBrokers: string[]): Promise<System> {
+export async function startSystem(
+  label: string,
+  kafkaBrokers: string[],
+  options: SystemOptions = {},
+): Promise<System> {
   const id = randomUUID().slice(0, 8);
-  const database = await createTestDatabase({ label: `system_${label}` });
+  const database = await createTestDatabase({
+    label: `system_${label}`,
+    ...(options.databaseServerUrl ? { serverUrl: options.databaseServerUrl } : {}),
+  });
   const keyDir = await mkdtemp(join(tmpdir(), "system-keys-"));
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
@@ -50,32 +80,60 @@ export async function startSystem(label: string, kafkaBrokers: string[]): Promis
   });
   await admin.disconnect();
 
-  const redis = { REDIS_URL: testEndpoints().redisUrl, REDIS_KEY_PREFIX: `system:${id}:` };
+  const redisKeyPrefix = `system:${id}:`;
+  const redis = {
+    ...(options.redisEnv ?? { REDIS_URL: testEndpoints().redisUrl }),
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+  };
   const common = { LOG_LEVEL: "info", ARGON2_MEMORY_KIB: "4096", ARGON2_TIME_COST: "1" };
   await run(process.execPath, [resolve(repoRoot, "services/user/src/commands/create-admin.ts")], {
     env: { ...common, DATABASE_URL: database.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password },
   });
 
-  const user = await startService("user", {
+  const portOf = (name: ServiceName): Record<string, string> => {
+    const port = options.ports?.[name];
+    return port ? { PORT: String(port) } : {};
+  };
+  const envs = {} as Record<ServiceName, Record<string, string>>;
+  const services = {} as Record<ServiceName, ServiceProcess>;
+  const launch = async (name: ServiceName) => {
+    services[name] = await startService(name === "consumer" ? "issue-consumer" : name, envs[name]);
+  };
+
+  envs.user = {
     ...common,
     ...redis,
     DATABASE_URL: database.url,
     JWT_PRIVATE_KEY_FILE: keyFile,
-  });
-  const jwks = { JWT_JWKS_URL: `${user.baseUrl}/.well-known/jwks.json` };
-  const coupon = await startService("coupon", { ...common, ...redis, ...jwks, DATABASE_URL: database.url });
-  const issue = await startService("issue", {
+    ...portOf("user"),
+    ...options.env?.user,
+  };
+  await launch("user");
+  const jwks = { JWT_JWKS_URL: `${services.user.baseUrl}/.well-known/jwks.json` };
+  envs.coupon = {
     ...common,
     ...redis,
     ...jwks,
-    COUPON_SERVICE_URL: coupon.baseUrl,
+    DATABASE_URL: database.url,
+    ...portOf("coupon"),
+    ...options.env?.coupon,
+  };
+  await launch("coupon");
+  envs.issue = {
+    ...common,
+    ...redis,
+    ...jwks,
+    COUPON_SERVICE_URL: services.coupon.baseUrl,
     KAFKA_BROKERS: kafkaBrokers.join(","),
     KAFKA_ISSUED_TOPIC: topics.issued,
     RELAY_CONSUMER: `system-${id}`,
     RELAY_BLOCK_MS: "200",
     RELAY_MAX_BACKOFF_MS: "1000",
-  });
-  const consumer = await startService("issue-consumer", {
+    ...portOf("issue"),
+    ...options.env?.issue,
+  };
+  await launch("issue");
+  envs.consumer = {
     ...common,
     DATABASE_URL: database.url,
     KAFKA_BROKERS: kafkaBrokers.join(","),
@@ -85,8 +143,10 @@ export async function startSystem(label: string, kafkaBrokers: string[]): Promis
     KAFKA_CONSUMER_GROUP: `system-${id}`,
     KAFKA_RETRY_CONSUMER_GROUP: `system-${id}-retry`,
     KAFKA_MAX_WAIT_MS: "100",
-  });
-  const services = { user, coupon, issue, consumer };
+    ...portOf("consumer"),
+    ...options.env?.consumer,
+  };
+  await launch("consumer");
 
   async function call<T>(
     service: "user" | "coupon" | "issue",
@@ -108,7 +168,13 @@ export async function startSystem(label: string, kafkaBrokers: string[]): Promis
   return {
     database,
     privateKeyPem,
+    redisKeyPrefix,
     services,
+    async restart(name, { signal = "SIGTERM", env = {} } = {}) {
+      await services[name].stop(signal);
+      envs[name] = { ...envs[name], ...env };
+      await launch(name);
+    },
     call,
     async adminToken() {
       const login = await call<{ token: { accessToken: string } }>("user", "POST", "/users/login", ADMIN);

@@ -59,10 +59,11 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const { child, exited, output } = run(service, { HOST: "127.0.0.1", PORT: "0", ...env });
   const port = await new Promise<number>((ready, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`${service} did not start within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Not left running: nobody would stop a process whose start failed.
+      child.kill("SIGKILL");
+      fail(new Error(`${service} did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
     const onData = () => {
       const listening = parseLines(output()).find((line) => line.msg === "listening");
       const address = listening?.address as { port?: number } | undefined;
