@@ -198,6 +198,9 @@ function bodyParserProblem(error: BodyParserError, instance: string): ProblemDet
   }
 }
 
+/** The code of the 503 that answers an outage of a dependency named in unavailableWhen. */
+const outageCode = (dependency: string) => `${dependency.toUpperCase()}_UNAVAILABLE`;
+
 type ProblemFor = (
   error: unknown,
   instance: string,
@@ -220,7 +223,7 @@ function problemsFor(
     if (unavailable !== undefined) {
       logger.warn({ err: error, dependency: unavailable }, "dependency unavailable");
       const outage = new ServiceUnavailableError(
-        `${unavailable.toUpperCase()}_UNAVAILABLE`,
+        outageCode(unavailable),
         "Service unavailable",
         `the ${unavailable} is unavailable; retry shortly`,
       );
@@ -334,7 +337,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.type(registry.contentType).send(await metrics());
   });
 
-  const document = options.openApi && openApiDocument(options.service, options.openApi);
+  const outages = Object.keys(options.unavailableWhen ?? {}).map(outageCode);
+  const document =
+    options.openApi &&
+    openApiDocument(
+      options.service,
+      options.openApi,
+      outages.length === 0
+        ? {}
+        : { 503: { codes: outages, headers: { "Retry-After": "seconds to wait before retrying" } } },
+    );
   if (document) {
     const body = JSON.stringify(document);
     app.get("/openapi.json", (_req, res) => {

@@ -171,11 +171,12 @@ function parameters(operation: OperationSpec): unknown[] {
   return [...of(params, "path"), ...of(query, "query")];
 }
 
-function operationObject(operation: OperationSpec, served: "by-the-app" | "by-a-route") {
+/** `appProblems`: what the app answers for the route whatever it does. */
+function operationObject(operation: OperationSpec, appProblems: readonly Problems[]) {
   const takesInput =
     operation.body !== undefined || operation.params !== undefined || operation.query !== undefined;
   const problems = mergeProblems(
-    served === "by-a-route" ? BODY_PROBLEMS : undefined,
+    ...appProblems,
     takesInput ? INPUT_PROBLEMS : undefined,
     operation.auth?.problems,
     operation.problems,
@@ -265,20 +266,24 @@ function operationalRoutes(service: string): OperationSpec[] {
   ];
 }
 
-/** The OpenAPI 3.1 document of a service built by createHttpApp: its own routes and the app's. */
-export function openApiDocument(service: string, spec: ApiSpec): OpenApiDocument {
+/**
+ * The OpenAPI 3.1 document of a service built by createHttpApp: its own routes and the app's.
+ * `everyRoute` are the problems the app's error handler gives any of the service's routes (an
+ * outage of a dependency), besides those of the body parser.
+ */
+export function openApiDocument(service: string, spec: ApiSpec, everyRoute: Problems = {}): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   const all = [
-    ...operationalRoutes(service).map((operation) => ({ operation, served: "by-the-app" as const })),
-    ...spec.operations.map((operation) => ({ operation, served: "by-a-route" as const })),
+    ...operationalRoutes(service).map((operation) => ({ operation, appProblems: [] })),
+    ...spec.operations.map((operation) => ({ operation, appProblems: [BODY_PROBLEMS, everyRoute] })),
   ];
-  for (const { operation, served } of all) {
+  for (const { operation, appProblems } of all) {
     const path = openApiPath(operation.path);
     paths[path] ??= {};
     if (paths[path][operation.method] !== undefined) {
       throw new Error(`${operation.method.toUpperCase()} ${operation.path} is described twice`);
     }
-    paths[path][operation.method] = operationObject(operation, served);
+    paths[path][operation.method] = operationObject(operation, appProblems);
   }
   const secured = spec.operations.some((operation) => operation.auth !== undefined);
   return {

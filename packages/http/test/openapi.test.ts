@@ -165,6 +165,21 @@ describe("an app with an OpenAPI document", () => {
     ]);
   });
 
+  it("when the app answers a dependency's outage with 503, then every service route documents it", async () => {
+    const app = buildApp({ unavailableWhen: { database: () => false, redis: () => false } });
+    const { paths } = (await request(app).get("/openapi.json")).body;
+    const codes = (operation: { responses: Record<string, Record<string, unknown>> }) =>
+      (
+        operation.responses["503"]?.content as Record<string, { schema: { properties: { code: unknown } } }>
+      )?.["application/problem+json"]?.schema.properties.code;
+    expect(codes(paths["/things/{thingId}"].get)).toEqual({
+      type: "string",
+      enum: ["DATABASE_UNAVAILABLE", "REDIS_UNAVAILABLE"],
+    });
+    expect(paths["/things/{thingId}"].get.responses["503"].headers).toHaveProperty("Retry-After");
+    expect(paths["/healthz"].get.responses["503"]).toBeUndefined();
+  });
+
   it("when a route is not in the document, then the app refuses to build", () => {
     expect(() =>
       buildApp({
