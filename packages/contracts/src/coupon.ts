@@ -35,6 +35,11 @@ export function couponKeys(couponId: number) {
     terms: `${tag}:terms`,
     /** Set: ids of the users who hold the coupon. Its size is the issued count. */
     issued: `${tag}:issued`,
+    /**
+     * Set: users Redis accepted after their request had been answered 503 (the reply came past the
+     * deadline): they hold the coupon without having been told so. Reconcile lists them.
+     */
+    unannounced: `${tag}:unannounced`,
     /** Stream: accepted issuances waiting for the relay to publish them to Kafka (the outbox). */
     outbox: `${tag}:outbox`,
     /** Stream: outbox entries the relay could not read as issuances, moved aside for an operator. */

@@ -3,14 +3,15 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from "n
 /**
  * Forwards a local port to a server (a database, a broker) so that a test can take it away:
  * close() drops every connection and refuses new ones (a server that is down), stall() stops
- * moving bytes on the open ones (a hung server) until resume().
+ * moving bytes on the open ones (a hung server) until resume(); stall("replies") stops only
+ * what the server sends, so requests still reach it and its answers do not come back.
  */
 export class TcpProxy {
   private readonly target: { host: string; port: number };
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly pairs = new Set<[Socket, Socket]>();
-  private stalled = false;
+  private stalled: "both" | "replies" | undefined;
   /** Chosen by the first open(), kept by the next ones so that the database URL stays valid. */
   port = 0;
 
@@ -33,10 +34,10 @@ export class TcpProxy {
       this.pairs.add(pair);
       client.on("close", () => this.pairs.delete(pair));
       // A hung server still completes TCP handshakes (the kernel does), but answers nothing.
-      if (this.stalled) {
-        client.pause();
-        upstream.pause();
-      } else client.pipe(upstream).pipe(client);
+      if (this.stalled === "both") client.pause();
+      else client.pipe(upstream);
+      if (this.stalled) upstream.pause();
+      else upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -47,19 +48,27 @@ export class TcpProxy {
   }
 
   /** Unpiped, not just paused: a pipe resumes its source whenever the destination drains. */
-  stall(): void {
-    this.stalled = true;
+  stall(which: "both" | "replies" = "both"): void {
+    this.resume();
+    this.stalled = which;
     for (const [client, upstream] of this.pairs) {
-      client.unpipe(upstream);
+      if (which === "both") {
+        client.unpipe(upstream);
+        client.pause();
+      }
       upstream.unpipe(client);
-      client.pause();
       upstream.pause();
     }
   }
 
   resume(): void {
-    this.stalled = false;
-    for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
+    const was = this.stalled;
+    this.stalled = undefined;
+    if (!was) return;
+    for (const [client, upstream] of this.pairs) {
+      if (was === "both") client.pipe(upstream);
+      upstream.pipe(client);
+    }
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ export async function loadCouponSnapshot(
   // The set is read before the outbox and the rows: an issuance accepted in between is then at worst
   // counted as persisted or in flight, never reported missing.
   const acceptedUsers = await redis.smembers(keys.issued);
+  const unannouncedUsers = await redis.smembers(keys.unannounced);
   const outbox = await redis.xrange(keys.outbox, "-", "+");
   const rows = await prisma.couponIssue.findMany({
     where: { couponId: BigInt(couponId) },
@@ -45,6 +46,7 @@ export async function loadCouponSnapshot(
       acceptedUsers,
       inFlightUsers,
       persistedUsers: rows.map((row) => String(row.userId)),
+      unannouncedUsers,
     },
   };
 }

@@ -1,6 +1,13 @@
 import { couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import type { Logger } from "@coupon/logging";
-import { isCluster, isRedisUnavailable, luaScript, type Redis, type RedisServer } from "@coupon/redis";
+import {
+  isCluster,
+  isRedisOutageError,
+  isRedisUnavailable,
+  luaScript,
+  type Redis,
+  type RedisServer,
+} from "@coupon/redis";
 import type { Counter } from "prom-client";
 import {
   DependencyUnavailableError,
@@ -202,18 +209,36 @@ export function createRedisIssuanceStore(redis: Redis, options: RedisIssuanceSto
     );
     let gaveUp = false;
     call.then(([code, issueId]) => {
-      // The deadline makes this all but impossible; if it happens, an operator must know of it.
+      // The deadline makes this all but impossible; if it happens, an operator must know of it,
+      // and reconcile lists the user (the `unannounced` set) until it is looked into.
       if (!gaveUp || code !== 1) return;
       options.unannounced.inc();
       options.logger.error(
         { couponId: attempt.couponId, userId: attempt.userId, issueId, requestId: attempt.requestId },
-        "issuance accepted after its request was answered 503: the client was not told",
+        "issuance accepted after its request was answered 503: the client was told only that it may have been",
       );
+      redis.sadd(keys.unannounced, attempt.userId).catch(noop);
     }, noop);
-    const reply = await withinMs(call, waitMs, () => {
-      gaveUp = true;
-      return timedOut();
-    });
+    let reply: [number, string];
+    try {
+      reply = await withinMs(call, waitMs, () => {
+        gaveUp = true;
+        return timedOut();
+      });
+    } catch (error) {
+      // A reply error such as READONLY or NOREPLICAS refused the script before it ran; but once the
+      // command is out, a closed connection or a timeout says nothing of whether Redis ran it.
+      const refusedBeforeRunning = error instanceof Error && error.name === "ReplyError";
+      if (
+        !refusedBeforeRunning &&
+        (error instanceof DependencyUnavailableError || isRedisOutageError(error))
+      ) {
+        throw new IssuanceUnconfirmedError(
+          `the answer to the issuance was lost: ${(error as Error).message}`,
+        );
+      }
+      throw error;
+    }
     return { reply, sent: acks && seq !== undefined ? { seq, connection: acks.connection() } : undefined };
   }
 
@@ -234,6 +259,7 @@ export function createRedisIssuanceStore(redis: Redis, options: RedisIssuanceSto
       try {
         decided = await decide(attempt);
       } catch (error) {
+        if (error instanceof IssuanceUnconfirmedError) throw error;
         if (isRedisUnavailable(error) && !(error instanceof DependencyUnavailableError)) {
           throw unavailable(`Redis failed: ${(error as Error).message}`, error);
         }

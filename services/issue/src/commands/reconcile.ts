@@ -30,7 +30,7 @@ function describe(report: ReconciliationReport, repaired: number): string {
   return [
     `coupon ${report.couponId}: ${state}`,
     `stock ${report.stock}, accepted ${report.accepted}, persisted ${report.persisted}, in flight ${report.inFlight}`,
-    `missing in database ${report.missingInDatabase.length}, rows without acceptance ${report.unknownToRedis.length}, over-issued ${report.overIssued}`,
+    `missing in database ${report.missingInDatabase.length}, rows without acceptance ${report.unknownToRedis.length}, over-issued ${report.overIssued}, accepted after a 503 ${report.unannounced.length}`,
     repaired > 0 ? `re-emitted ${repaired}` : "",
   ]
     .filter(Boolean)

@@ -46,10 +46,11 @@ export class DependencyUnavailableError extends Error {
 }
 
 /**
- * Redis accepted the issuance, but no replica confirmed it within the wait the operator asked for
- * (ISSUE_REPLICA_ACK_MS): a failover now could lose it, or it may stand. The client is told exactly
- * that (503, "unconfirmed", not "nothing was issued"); sending the request again tells which: 409
- * COUPON_ALREADY_ISSUED_BY_USER if it stood.
+ * The issuance may have been accepted: Redis ran the script but no replica confirmed it within the
+ * wait the operator asked for (ISSUE_REPLICA_ACK_MS), so a failover could lose it; or the command
+ * was sent and its answer never came (a timeout, a connection closed under it). The client is told
+ * exactly that (503, "unconfirmed", not "nothing was issued"); sending the request again tells
+ * which: 409 COUPON_ALREADY_ISSUED_BY_USER if it stood.
  */
 export class IssuanceUnconfirmedError extends DependencyUnavailableError {
   override name = "IssuanceUnconfirmedError";

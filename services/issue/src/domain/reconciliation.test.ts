@@ -9,6 +9,7 @@ describe("reconcile", () => {
       acceptedUsers: ["1", "2", "3"],
       inFlightUsers: [],
       persistedUsers: ["3", "2", "1"],
+      unannouncedUsers: [],
     });
     expect(report).toMatchObject({ accepted: 3, persisted: 3, consistent: true, missingInDatabase: [] });
   });
@@ -20,6 +21,7 @@ describe("reconcile", () => {
       acceptedUsers: ["1", "2", "3"],
       inFlightUsers: ["3"],
       persistedUsers: ["1"],
+      unannouncedUsers: [],
     });
     expect(report.inFlight).toBe(1);
     expect(report.missingInDatabase).toEqual(["2"]);
@@ -33,9 +35,24 @@ describe("reconcile", () => {
       acceptedUsers: ["1", "2"],
       inFlightUsers: [],
       persistedUsers: ["1", "2", "9"],
+      unannouncedUsers: [],
     });
     expect(report.unknownToRedis).toEqual(["9"]);
     expect(report.overIssued).toBe(2);
+    expect(report.consistent).toBe(false);
+  });
+
+  it("when Redis accepted users whose requests were answered 503, then they are reported, though every store agrees", () => {
+    const report = reconcile({
+      couponId: 1,
+      stock: 3,
+      acceptedUsers: ["1", "2"],
+      inFlightUsers: [],
+      persistedUsers: ["1", "2"],
+      unannouncedUsers: ["2", "2", "7"],
+    });
+    expect(report.unannounced).toEqual(["2"]);
+    expect(report.missingInDatabase).toEqual([]);
     expect(report.consistent).toBe(false);
   });
 });

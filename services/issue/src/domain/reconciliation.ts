@@ -8,6 +8,8 @@ export interface CouponState {
   inFlightUsers: readonly string[];
   /** Users with a coupon_issues row. */
   persistedUsers: readonly string[];
+  /** Users Redis accepted after their request had been answered 503 (the `unannounced` set). */
+  unannouncedUsers: readonly string[];
 }
 
 export interface ReconciliationReport {
@@ -21,6 +23,8 @@ export interface ReconciliationReport {
   /** Rows for users Redis never accepted: a row without a 201. */
   unknownToRedis: string[];
   overIssued: number;
+  /** Accepted users who were answered 503 instead of 201: they hold a coupon they were not told of. */
+  unannounced: string[];
   consistent: boolean;
 }
 
@@ -31,6 +35,7 @@ export function reconcile(state: CouponState): ReconciliationReport {
   const missingInDatabase = [...accepted].filter((u) => !persisted.has(u) && !inFlight.has(u)).sort();
   const unknownToRedis = [...persisted].filter((u) => !accepted.has(u)).sort();
   const overIssued = Math.max(0, accepted.size - state.stock, persisted.size - state.stock);
+  const unannounced = [...new Set(state.unannouncedUsers)].filter((u) => accepted.has(u)).sort();
   return {
     couponId: state.couponId,
     stock: state.stock,
@@ -40,6 +45,11 @@ export function reconcile(state: CouponState): ReconciliationReport {
     missingInDatabase,
     unknownToRedis,
     overIssued,
-    consistent: missingInDatabase.length === 0 && unknownToRedis.length === 0 && overIssued === 0,
+    unannounced,
+    consistent:
+      missingInDatabase.length === 0 &&
+      unknownToRedis.length === 0 &&
+      overIssued === 0 &&
+      unannounced.length === 0,
   };
 }
