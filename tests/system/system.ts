@@ -17,6 +17,8 @@ export type ServiceName = "user" | "coupon" | "issue" | "consumer";
 export interface SystemOptions {
   /** The MariaDB server to make the system's database on; the test instance's unless given. */
   databaseServerUrl?: string;
+  /** The services' DATABASE_URL from the database's own, e.g. through a proxy a test can cut. */
+  serviceDatabaseUrl?: (url: string) => string;
   /** How the services reach Redis (REDIS_URL or REDIS_SENTINELS…); the test instance's unless given. */
   redisEnv?: Record<string, string>;
   /** Fixed ports, e.g. for an edge in front; any free port unless given. */
@@ -80,6 +82,7 @@ export async function startSystem(
   });
   await admin.disconnect();
 
+  const serviceDatabaseUrl = options.serviceDatabaseUrl?.(database.url) ?? database.url;
   const redisKeyPrefix = `system:${id}:`;
   const redis = {
     ...(options.redisEnv ?? { REDIS_URL: testEndpoints().redisUrl }),
@@ -103,7 +106,7 @@ export async function startSystem(
   envs.user = {
     ...common,
     ...redis,
-    DATABASE_URL: database.url,
+    DATABASE_URL: serviceDatabaseUrl,
     JWT_PRIVATE_KEY_FILE: keyFile,
     ...portOf("user"),
     ...options.env?.user,
@@ -114,7 +117,7 @@ export async function startSystem(
     ...common,
     ...redis,
     ...jwks,
-    DATABASE_URL: database.url,
+    DATABASE_URL: serviceDatabaseUrl,
     ...portOf("coupon"),
     ...options.env?.coupon,
   };
@@ -135,7 +138,7 @@ export async function startSystem(
   await launch("issue");
   envs.consumer = {
     ...common,
-    DATABASE_URL: database.url,
+    DATABASE_URL: serviceDatabaseUrl,
     KAFKA_BROKERS: kafkaBrokers.join(","),
     KAFKA_ISSUED_TOPIC: topics.issued,
     KAFKA_RETRY_TOPIC: topics.retry,
