@@ -153,6 +153,8 @@ describe("the rendered chart (default values)", () => {
       "POST /users/sign-up",
     ]);
     expect(matches("coupon-platform-gateway-protected")).toEqual([
+      "GET /users/",
+      "PATCH /coupons/",
       "POST /coupon-issues",
       "POST /coupons",
       "POST /events",
