@@ -82,7 +82,26 @@ export interface RuntimeConfig {
   SHUTDOWN_DRAIN_DELAY_MS: number;
 }
 
-/** The logger and the signal-driven shutdown every long-running process starts with. */
+/**
+ * After an error nothing caught, the process's state is unknown: a graceful shutdown could hang
+ * on it. The error is logged as one fatal JSON line, like every other line, and the process exits
+ * with 1 so that the orchestrator restarts it.
+ */
+export function exitOnCrash(
+  logger: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  process.on("uncaughtException", (error, origin) => {
+    logger.fatal({ err: error, origin }, "crashed: an exception nothing caught");
+    exit(1);
+  });
+  process.on("unhandledRejection", (reason) => {
+    logger.fatal({ err: reason }, "crashed: a rejection nothing handled");
+    exit(1);
+  });
+}
+
+/** The logger, the crash handlers and the signal-driven shutdown every long-running process starts with. */
 export function createServiceRuntime(
   service: string,
   config: RuntimeConfig,
@@ -94,5 +113,6 @@ export function createServiceRuntime(
     drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
   });
   shutdown.listen();
+  exitOnCrash(logger);
   return { logger, shutdown };
 }
