@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs the flash-sale command against the local system that ./dev up started.
+# Runs the flash-sale command against the local system, bringing it up first when it is not
+# running (./dev up does the same; both are idempotent), so one command runs the main job.
 # usage: flash-sale.sh [--users N] [--stock M] [--concurrency C]
 source "$(dirname "$0")/infra/lib.sh"
 
-"$ROOT/scripts/services.sh" status >/dev/null 2>&1 || die "the local system is not running: ./dev up first"
+if ! { "$ROOT/scripts/services.sh" status && "$ROOT/scripts/edge.sh" status; } >/dev/null 2>&1; then
+  log "the local system is not running: bringing it up (./dev up)"
+  "$ROOT/dev" up >&2
+fi
 cd "$ROOT"
 ORIGIN="http://127.0.0.1:$EDGE_PORT" \
   ADMIN_EMAIL="${DEV_ADMIN_EMAIL:-admin@coupon.local}" ADMIN_PASSWORD="${DEV_ADMIN_PASSWORD:-coupon-admin}" \
