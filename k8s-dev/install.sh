@@ -85,7 +85,7 @@ kubectl -n "$INFRA_NAMESPACE" rollout status statefulset/mariadb --timeout=5m
 if [ "${1:-}" = --app ]; then
   for service in user coupon issue issue-consumer; do
     log "building coupon-$service:dev"
-    docker build -f "services/$service/Dockerfile" -t "coupon-$service:dev" .
+    docker build --build-arg SERVICE="$service" -t "coupon-$service:dev" .
     kind load docker-image "coupon-$service:dev" --name "$CLUSTER"
   done
   helm upgrade --install coupon-platform charts/coupon-platform --namespace "$APP_NAMESPACE" \

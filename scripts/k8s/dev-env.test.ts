@@ -1,12 +1,12 @@
 // k8s-dev/ (the kind environment), skaffold.yaml and the Tiltfile, checked offline: every manifest
 // valid against the Kubernetes schemas and the Strimzi/Gateway API CRDs, the KafkaTopics equal to the
 // topics the code defines, and skaffold/Tilt deploying the same chart with images that exist.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { TOPICS } from "../../packages/kafka/src/topics.ts";
-import { chartDir, type K8sObject, parseManifests, repoRoot } from "./helm.ts";
+import { chartDir, helm, type K8sObject, parseManifests, repoRoot } from "./helm.ts";
 import { createValidator, type Validator } from "./validate.ts";
 
 const read = (file: string) => readFileSync(path.join(repoRoot, file), "utf8");
@@ -84,9 +84,16 @@ describe("k8s-dev manifests", () => {
 
 describe("skaffold.yaml and the Tiltfile", () => {
   const skaffold = parse(read("skaffold.yaml")) as {
-    build: { artifacts: { image: string; context: string; docker: { dockerfile: string } }[] };
+    build: {
+      artifacts: {
+        image: string;
+        context: string;
+        docker: { dockerfile: string; buildArgs: Record<string, string> };
+      }[];
+    };
     manifests: {
       helm: {
+        flags: { template: string[] };
         releases: { chartPath: string; valuesFiles: string[]; setValueTemplates: Record<string, string> }[];
       };
     };
@@ -94,12 +101,20 @@ describe("skaffold.yaml and the Tiltfile", () => {
   };
   const services = ["user", "coupon", "issue", "issue-consumer"];
 
-  it("when skaffold builds, then there is one artifact per service, each from its Dockerfile", () => {
-    expect(skaffold.build.artifacts.map((a) => a.docker.dockerfile)).toEqual(
-      services.map((s) => `services/${s}/Dockerfile`),
+  it("when skaffold builds, then there is one artifact per service, each from the Dockerfile with its SERVICE", () => {
+    expect(skaffold.build.artifacts.map((a) => [a.image, a.docker.dockerfile, a.docker.buildArgs])).toEqual(
+      services.map((s) => [`coupon-${s}`, "Dockerfile", { SERVICE: s }]),
     );
-    for (const artifact of skaffold.build.artifacts) {
-      expect(existsSync(path.join(repoRoot, artifact.docker.dockerfile))).toBe(true);
+  });
+
+  it("when the Dockerfile builds a SERVICE, then its folder exists and its package has the name the Dockerfile derives", () => {
+    const dockerfile = read("Dockerfile");
+    expect(dockerfile).toContain(`COPY services/\${SERVICE} ./services/\${SERVICE}`);
+    const derived = /^ARG PACKAGE=(.+)$/m.exec(dockerfile)?.[1];
+    expect(derived).toBe(`@coupon/\${SERVICE}-service`);
+    for (const service of services) {
+      const { name } = JSON.parse(read(`services/${service}/package.json`)) as { name: string };
+      expect(name).toBe(derived?.replace(`\${SERVICE}`, service));
     }
   });
 
@@ -139,7 +154,30 @@ describe("skaffold.yaml and the Tiltfile", () => {
     expect(tiltfile).toContain("helm(\n    'charts/coupon-platform'");
     expect(tiltfile).toContain("values=['k8s-dev/values-kind.yaml']");
     expect(tiltfile).toContain(`SERVICES = [${services.map((s) => `'${s}'`).join(", ")}]`);
-    expect(tiltfile).toContain("dockerfile='services/%s/Dockerfile' % service");
+    expect(tiltfile).toContain("dockerfile='Dockerfile',\n        build_args={'SERVICE': service},");
+  });
+
+  it("when skaffold and Tilt render the chart, then they name a Kubernetes version the chart's kubeVersion accepts", () => {
+    const chart = parse(read("charts/coupon-platform/Chart.yaml")) as { kubeVersion: string };
+    const floor = /^>=(\d+\.\d+\.\d+)-0$/.exec(chart.kubeVersion)?.[1];
+    expect(floor, chart.kubeVersion).toBeDefined();
+    expect(skaffold.manifests.helm.flags.template).toEqual([`--kube-version=${floor}`]);
+    expect(read("Tiltfile")).toContain(`kube_version='${floor}',`);
+    const render = (kubeVersion: string) =>
+      helm([
+        "template",
+        "coupon-platform",
+        chartDir,
+        "--kube-version",
+        kubeVersion,
+        "-f",
+        "k8s-dev/values-kind.yaml",
+      ]);
+    expect(render(floor as string).status).toBe(0);
+    // What a helm v3 built with `go install` assumes when no version is named.
+    expect(render("1.20.0").stderr).toMatch(
+      /chart requires kubeVersion: >=1\.29\.0-0 which is incompatible with Kubernetes v1\.20\.0/,
+    );
   });
 });
 
