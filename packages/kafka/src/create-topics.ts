@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Admin, Kafka } from "kafkajs";
-import { createKafka, type KafkaLogger, parseBrokers } from "./index.ts";
+import { createKafka, type KafkaLogger, parseBrokers } from "./client.ts";
 import { TOPICS, type TopicDefinition, toTopicConfigs } from "./topics.ts";
 
 const say = (message: string): void => {

@@ -1,5 +1,5 @@
 import type { Admin } from "kafkajs";
-import { type CreateKafkaOptions, createKafka } from "./index.ts";
+import { type CreateKafkaOptions, createKafka } from "./client.ts";
 
 export interface KafkaReadiness {
   /** Resolves when the cluster answers a metadata request; connects on first use. */
