@@ -1,7 +1,15 @@
 import { env } from "@coupon/config";
 
+export {
+  type AccessTokenClaims,
+  type AccessTokenTerms,
+  accessTokenClaims,
+  type Principal,
+  ROLES,
+  type Role,
+} from "./claims.ts";
 export { importPublicJwk, type JwkSet, type PublicJwk, rsaThumbprint, toPublicJwk } from "./jwk.ts";
-export { decodeJwt, type JwtClaims, signRs256 } from "./jwt.ts";
+export { type DecodedJwt, decodeJwt, signJwt, type TokenSigningKey } from "./jwt.ts";
 export { authenticate, bearerToken, principalOf, requireRole } from "./middleware.ts";
 export { type BearerAuthOptions, bearerAuth } from "./openapi.ts";
 export {
@@ -16,9 +24,6 @@ export {
   createJwtVerifier,
   type JwtVerifier,
   type JwtVerifierOptions,
-  type Principal,
-  ROLES,
-  type Role,
 } from "./verifier.ts";
 
 /** The token-verification part of a service's environment. */

@@ -1,6 +1,7 @@
 import { AppError } from "@coupon/http";
 import type { Request, RequestHandler } from "express";
-import { AuthError, type JwtVerifier, type Principal, type Role } from "./verifier.ts";
+import type { Principal, Role } from "./claims.ts";
+import { AuthError, type JwtVerifier } from "./verifier.ts";
 
 const principals = new WeakMap<Request, Principal>();
 

@@ -1,6 +1,7 @@
 import type { AuthSpec, Problems } from "@coupon/http";
+import type { Role } from "./claims.ts";
 import { ACCESS_DENIED_CODE } from "./middleware.ts";
-import { AUTH_ERROR_CODES, KEYS_UNAVAILABLE_CODE, type Role } from "./verifier.ts";
+import { AUTH_ERROR_CODES, KEYS_UNAVAILABLE_CODE } from "./verifier.ts";
 
 export interface BearerAuthOptions {
   /** The role requireRole() demands, if any. */

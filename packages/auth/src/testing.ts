@@ -1,9 +1,9 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { type AccessTokenClaims, accessTokenClaims, type Role } from "./claims.ts";
 import { type PublicJwk, toPublicJwk } from "./jwk.ts";
-import { type JwtClaims, signRs256 } from "./jwt.ts";
-import type { Role } from "./verifier.ts";
+import { signJwt } from "./jwt.ts";
 
 export const TEST_ISSUER = "coupon-user-service";
 export const TEST_AUDIENCE = "coupon-platform";
@@ -22,8 +22,11 @@ export interface TokenOptions {
   sub: string;
   role?: Role;
   expiresInSec?: number;
-  /** Claims to override or add, e.g. a wrong `aud` for an attack test. */
-  claims?: Partial<Record<keyof JwtClaims, unknown>> & Record<string, unknown>;
+  /**
+   * Claims to override or add, e.g. a wrong `aud` for an attack test. jsonwebtoken refuses to sign
+   * an `exp`, `iat` or `nbf` that is not a number, so such tokens must be put together by the test.
+   */
+  claims?: Partial<Record<keyof AccessTokenClaims, unknown>> & Record<string, unknown>;
   key?: SigningKey;
 }
 
@@ -68,17 +71,11 @@ export async function startTestTokenIssuer(): Promise<TestTokenIssuer> {
     audience: TEST_AUDIENCE,
     activeKey,
     token({ sub, role = "user", expiresInSec = 1800, claims = {}, key = activeKey() }) {
-      const iat = Math.floor(Date.now() / 1000);
-      const payload = {
-        sub,
-        role,
-        iss: TEST_ISSUER,
-        aud: TEST_AUDIENCE,
-        iat,
-        exp: iat + expiresInSec,
-        ...claims,
-      };
-      return signRs256(payload as JwtClaims, key.privateKey, key.jwk.kid);
+      const terms = { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, expiresInSec };
+      return signJwt(
+        { ...accessTokenClaims({ userId: sub, role }, terms, Date.now()), ...claims },
+        { privateKey: key.privateKey, kid: key.jwk.kid },
+      );
     },
     rotate() {
       const key = generateSigningKey();

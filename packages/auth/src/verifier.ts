@@ -1,16 +1,8 @@
-import { isUserId } from "@coupon/contracts";
+import type { KeyObject } from "node:crypto";
 import { AppError, ServiceUnavailableError } from "@coupon/http";
-import { checkRs256Signature, decodeJwt } from "./jwt.ts";
+import jwt from "jsonwebtoken";
+import { type Principal, principalFromClaims } from "./claims.ts";
 import { JwksUnavailableError, type KeyResolver } from "./remote-jwks.ts";
-
-export const ROLES = ["user", "admin"] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who is calling, as the verified token says; nothing else in a request can set it. */
-export interface Principal {
-  userId: string;
-  role: Role;
-}
 
 export type AuthErrorCode = "NOT_TOKEN" | "EXPIRED_TOKEN" | "INVALID_TOKEN";
 
@@ -52,56 +44,77 @@ export interface JwtVerifier {
   verify(token: string): Promise<Principal>;
 }
 
-const isRole = (value: unknown): value is Role => ROLES.includes(value as Role);
-
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const tolerance = options.clockToleranceSec ?? 5;
   const now = options.now ?? Date.now;
   const invalid = (detail: string) => new AuthError("INVALID_TOKEN", detail);
 
+  async function keyFor(header: jwt.JwtHeader): Promise<KeyObject> {
+    // Only RS256, refused here as well as by the pinned algorithms so that "none", HS256 keyed with
+    // the public key and every other algorithm cost no key look-up, and no JWKS refetch when they
+    // name an unknown kid.
+    if (header.alg !== "RS256") throw invalid(`algorithm ${header.alg} is not accepted`);
+    const kid = header.kid;
+    if (typeof kid !== "string" || kid.length === 0) throw invalid("the token names no signing key (kid)");
+    let key: KeyObject | undefined;
+    try {
+      key = await options.keys.getKey(kid);
+    } catch (error) {
+      if (error instanceof JwksUnavailableError) {
+        throw new ServiceUnavailableError(
+          KEYS_UNAVAILABLE_CODE,
+          "Token verification unavailable",
+          "the signing keys cannot be fetched; try again shortly",
+        );
+      }
+      throw error;
+    }
+    if (!key) throw invalid("the token is signed with an unknown key");
+    return key;
+  }
+
   return {
-    async verify(token) {
-      const decoded = decodeJwt(token);
-      if (!decoded) throw invalid("the token is not a signed JWT");
-      // Only RS256: "none", HS256 keyed with the public key and every other algorithm are refused
-      // before any key is looked up.
-      if (decoded.header.alg !== "RS256") throw invalid(`algorithm ${decoded.header.alg} is not accepted`);
-      const kid = decoded.header.kid;
-      if (typeof kid !== "string" || kid.length === 0) throw invalid("the token names no signing key (kid)");
-
-      let key: Awaited<ReturnType<KeyResolver["getKey"]>>;
-      try {
-        key = await options.keys.getKey(kid);
-      } catch (error) {
-        if (error instanceof JwksUnavailableError) {
-          throw new ServiceUnavailableError(
-            KEYS_UNAVAILABLE_CODE,
-            "Token verification unavailable",
-            "the signing keys cannot be fetched; try again shortly",
-          );
-        }
-        throw error;
-      }
-      if (!key) throw invalid("the token is signed with an unknown key");
-      if (!checkRs256Signature(decoded, key)) throw invalid("the token signature does not verify");
-
-      const claims = decoded.payload;
-      const nowSec = now() / 1000;
-      if (claims.iss !== options.issuer) throw invalid("the token was issued by someone else");
-      const audience = claims.aud;
-      const audiences = Array.isArray(audience) ? audience : [audience];
-      if (!audiences.includes(options.audience)) throw invalid("the token is meant for another audience");
-      if (typeof claims.exp !== "number") throw invalid("the token has no expiry");
-      if (typeof claims.iat !== "number" || claims.iat > nowSec + tolerance) {
-        throw invalid("the token has no valid issue time");
-      }
-      if (typeof claims.nbf === "number" && claims.nbf > nowSec + tolerance) {
-        throw invalid("the token is not valid yet");
-      }
-      if (claims.exp <= nowSec - tolerance) throw new AuthError("EXPIRED_TOKEN", "the token has expired");
-      if (!isUserId(claims.sub)) throw invalid("the token names no user");
-      if (!isRole(claims.role)) throw invalid("the token carries no known role");
-      return { userId: claims.sub, role: claims.role };
+    verify(token) {
+      const nowSec = Math.floor(now() / 1000);
+      const checks: jwt.VerifyOptions = {
+        algorithms: ["RS256"],
+        issuer: options.issuer,
+        audience: options.audience,
+        clockTolerance: tolerance,
+        clockTimestamp: nowSec,
+      };
+      return new Promise<Principal>((resolve, reject) => {
+        // jsonwebtoken wraps what the key callback fails with in a JsonWebTokenError, which would
+        // turn a JWKS outage (503, retry) into a refused token: the original is kept here.
+        let keyError: unknown;
+        jwt.verify(
+          token,
+          // The key callback gets the header jsonwebtoken has parsed, so the token is parsed once.
+          (header, callback) => {
+            keyFor(header).then(
+              (key) => callback(null, key),
+              (error: Error) => {
+                keyError = error;
+                callback(error);
+              },
+            );
+          },
+          checks,
+          (error, claims) => {
+            if (keyError !== undefined) return reject(keyError);
+            if (error instanceof jwt.TokenExpiredError) {
+              return reject(new AuthError("EXPIRED_TOKEN", "the token has expired"));
+            }
+            if (error) return reject(invalid(`the token does not verify: ${error.message}`));
+            if (typeof claims !== "object" || claims === null) {
+              return reject(invalid("the token's claims are not a JSON object"));
+            }
+            const principal = principalFromClaims(claims as Record<string, unknown>, nowSec, tolerance);
+            if (typeof principal === "string") reject(invalid(principal));
+            else resolve(principal);
+          },
+        );
+      });
     },
   };
 }

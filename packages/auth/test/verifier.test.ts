@@ -1,4 +1,4 @@
-import { createHmac, createPublicKey } from "node:crypto";
+import { createHmac, createPublicKey, sign } from "node:crypto";
 import { createHttpApp } from "@coupon/http";
 import { createLogger } from "@coupon/logging";
 import { Registry } from "prom-client";
@@ -112,7 +112,6 @@ describe("createJwtVerifier", () => {
       { sub: "9223372036854775808" },
       { sub: 42 },
       { role: "root" },
-      { exp: "tomorrow" },
       { iat: now + 3600 },
       { nbf: now + 3600 },
     ];
@@ -131,6 +130,32 @@ describe("createJwtVerifier", () => {
       userId: "42",
       role: "user",
     });
+  });
+
+  it("when exp, iat or nbf is missing or not a number, then INVALID_TOKEN", async () => {
+    // Signed with the published key by hand: jsonwebtoken refuses to sign such claims.
+    const key = issuer.activeKey();
+    const header = b64({ alg: "RS256", typ: "JWT", kid: key.jwk.kid });
+    const signed = (payload: object) => {
+      const input = `${header}.${b64(payload)}`;
+      return `${input}.${sign("RSA-SHA256", Buffer.from(input), key.privateKey).toString("base64url")}`;
+    };
+    expect(await verifier.verify(signed(claims()))).toEqual({ userId: "42", role: "user" });
+
+    const { exp: _exp, ...noExpiry } = claims();
+    const { iat: _iat, ...noIssueTime } = claims();
+    for (const payload of [
+      noExpiry,
+      noIssueTime,
+      claims({ exp: "tomorrow" }),
+      claims({ iat: "today" }),
+      claims({ nbf: "soon" }),
+    ]) {
+      expect(await rejection(signed(payload)), JSON.stringify(payload)).toEqual({
+        status: 401,
+        code: "INVALID_TOKEN",
+      });
+    }
   });
 
   it("when the token is not a JWT at all, then INVALID_TOKEN", async () => {
@@ -170,6 +195,33 @@ describe("createRemoteJwks", () => {
       const results = await Promise.allSettled(forged.map((t) => v.verify(t)));
       expect(results.every((r) => r.status === "rejected")).toBe(true);
       expect(target.jwksRequests()).toBe(1);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("when tokens of another algorithm name unknown keys, then they are refused without a JWKS fetch", async () => {
+    const target = await startTestTokenIssuer();
+    try {
+      const keys = createRemoteJwks({ url: target.jwksUrl, minRefreshIntervalMs: 0 });
+      const v = createJwtVerifier({ keys, issuer: target.issuer, audience: target.audience });
+      await v.verify(target.token({ sub: "1" }));
+      const body = b64(claims({ iss: target.issuer, aud: target.audience }));
+      const forged = ["none", "HS256", "RS512", "PS256"].map(
+        (alg, i) =>
+          `${b64({ alg, typ: "JWT", kid: `unknown-${i}` })}.${body}.${alg === "none" ? "" : "c2ln"}`,
+      );
+      for (const token of forged) {
+        await expect(v.verify(token)).rejects.toMatchObject({ status: 401, code: "INVALID_TOKEN" });
+      }
+      expect(target.jwksRequests()).toBe(1);
+      // The same kids under RS256 do make it look again (minRefreshIntervalMs is 0).
+      await expect(
+        v.verify(`${b64({ alg: "RS256", typ: "JWT", kid: "unknown-0" })}.${body}.c2ln`),
+      ).rejects.toMatchObject({
+        code: "INVALID_TOKEN",
+      });
+      expect(target.jwksRequests()).toBe(2);
     } finally {
       await target.close();
     }

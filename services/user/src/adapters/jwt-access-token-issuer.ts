@@ -1,9 +1,8 @@
-import { type JwtClaims, signRs256 } from "@coupon/auth";
+import { accessTokenClaims, signJwt, type TokenSigningKey } from "@coupon/auth";
 import type { AccessTokenIssuer } from "../domain/accounts.ts";
-import type { SigningKey } from "./key-ring.ts";
 
 export interface JwtAccessTokenIssuerOptions {
-  signingKey: SigningKey;
+  signingKey: TokenSigningKey;
   issuer: string;
   audience: string;
   expiresInSec: number;
@@ -14,16 +13,12 @@ export function createJwtAccessTokenIssuer(options: JwtAccessTokenIssuerOptions)
   const { signingKey, issuer, audience, expiresInSec, now = Date.now } = options;
   return {
     issue(user) {
-      const iat = Math.floor(now() / 1000);
-      const claims: JwtClaims = {
-        sub: user.id.toString(),
-        role: user.role,
-        iss: issuer,
-        aud: audience,
-        iat,
-        exp: iat + expiresInSec,
-      };
-      return { accessToken: signRs256(claims, signingKey.privateKey, signingKey.kid), expiresInSec };
+      const claims = accessTokenClaims(
+        { userId: user.id.toString(), role: user.role },
+        { issuer, audience, expiresInSec },
+        now(),
+      );
+      return { accessToken: signJwt(claims, signingKey), expiresInSec };
     },
   };
 }

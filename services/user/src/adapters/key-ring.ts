@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type JwkSet, type KeyResolver, toPublicJwk } from "@coupon/auth";
+import { type JwkSet, type KeyResolver, type TokenSigningKey, toPublicJwk } from "@coupon/auth";
 
 const MIN_MODULUS_BITS = 2048;
 
@@ -45,14 +45,9 @@ export function readPublishedKeys(dir: string): KeyObject[] {
   });
 }
 
-export interface SigningKey {
-  privateKey: KeyObject;
-  kid: string;
-}
-
 /** The signing key and the public keys the JWKS publishes, which are also the keys this service accepts. */
 export interface KeyRing extends KeyResolver {
-  signingKey: SigningKey;
+  signingKey: TokenSigningKey;
   jwks: JwkSet;
 }
 
