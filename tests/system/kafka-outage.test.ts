@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { persistedUsers } from "./audit.ts";
 import { openFlashSale, type System, startSystem } from "./system.ts";
 
-const kafka = ownKafka("system-kafka-outage", 41000);
+const kafka = ownKafka("system-kafka-outage", 14000);
 
 let system: System;
 

@@ -13,6 +13,11 @@ export interface OwnKafka {
  * A Kafka broker for one test file alone, for tests that stop it: stopping the shared test broker
  * would break the files running beside them. The port follows scripts/infra/lib.sh (base + 9092).
  */
+/**
+ * A broker of the test's own (instance `instance`, on portBase + 9092 and + 9093). Keep the ports
+ * below the kernel's ephemeral range (32768 and up on Linux), where an outgoing connection may hold
+ * the port when the broker binds it.
+ */
 export function ownKafka(instance: string, portBase: number): OwnKafka {
   const env = { ...process.env, INFRA_INSTANCE: instance, INFRA_PORT_BASE: String(portBase) };
   const run = async (command: "start" | "stop") => {

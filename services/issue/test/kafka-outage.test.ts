@@ -3,7 +3,7 @@ import { ownKafka } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, nextCouponId, openCoupon, startHarness } from "./harness.ts";
 
-const kafka = ownKafka("issue-kafka-outage", 40000);
+const kafka = ownKafka("issue-kafka-outage", 13000);
 
 let h: Harness;
 

@@ -3,7 +3,7 @@ import { ownRedis } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, nextCouponId, openCoupon, startHarness } from "./harness.ts";
 
-const redis = ownRedis(46379);
+const redis = ownRedis(31379);
 // Far above the service's own bound (deadline 300 ms + grace 200 ms): the old client answered 500
 // after 2 to 12 s, with ioredis's reconnect attempts.
 const BOUND_MS = 2_000;
