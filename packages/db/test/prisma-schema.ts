@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import prismaInternals from "@prisma/internals";
-import { type DmmfDatamodel, describePrismaSchema, type SchemaDescription } from "../src/schema-drift.ts";
+import { type DmmfDatamodel, describePrismaSchema, type SchemaDescription } from "./schema-drift.ts";
 
 export const schemaPath = path.resolve(import.meta.dirname, "..", "prisma", "schema.prisma");
 

@@ -3,7 +3,7 @@
 import mariadb from "mariadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDatabaseUrl } from "../src/database-url.ts";
-import { describeDatabase, diffSchemas, type SchemaDescription } from "../src/schema-drift.ts";
+import { describeDatabase, diffSchemas, type SchemaDescription } from "./schema-drift.ts";
 import { createTestDatabase, type TestDatabase } from "../src/testing.ts";
 import { describeSchemaText, readSchemaFile } from "./prisma-schema.ts";
 
