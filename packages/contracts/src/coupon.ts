@@ -95,18 +95,3 @@ export function issuanceTermsOf(view: CouponView): IssuanceTerms {
  * first issued from; outside the coupons' hash tags, so it is written with its own command.
  */
 export const OUTBOX_REGISTRY_KEY = "outbox:coupons";
-
-/** A CouponView as flat Redis hash fields (HSET) and back (HGETALL); undefined for a miss or junk. */
-export function toCacheHash(view: CouponView): Record<string, string> {
-  return { json: JSON.stringify(view) };
-}
-
-export function fromCacheHash(hash: Record<string, string>): CouponView | undefined {
-  if (hash.json === undefined) return undefined;
-  try {
-    const parsed = couponViewSchema.safeParse(JSON.parse(hash.json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,7 @@
-import { type CouponView, couponKeys, fromCacheHash, toCacheHash } from "@coupon/contracts";
+import { type CouponView, couponKeys } from "@coupon/contracts";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cachedView } from "../src/adapters/redis-coupon-cache.ts";
 import {
   openEventBody,
   percentCouponBody,
@@ -51,7 +52,7 @@ describe("look-aside reads", () => {
 
     expect(res.body).toEqual(coupon);
     expect(app.databaseReads() - readsBefore).toBe(1);
-    expect(fromCacheHash(await infra.redis.hgetall(key))).toEqual(coupon);
+    expect(cachedView(await infra.redis.hgetall(key))).toEqual(coupon);
     const ttl = await infra.redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(CACHE_TTL_MS);
@@ -71,7 +72,7 @@ describe("look-aside reads", () => {
   it("when the issue service has filled the hash, then that copy is served: Redis comes first", async () => {
     const coupon = await givenCoupon({ maxQuantity: 100 });
     const copy = { ...coupon, maxQuantity: 99 };
-    await infra.redis.hset(couponKeys(coupon.couponId).meta, toCacheHash(copy));
+    await infra.redis.hset(couponKeys(coupon.couponId).meta, "view", JSON.stringify(copy));
     const readsBefore = app.databaseReads();
 
     const res = await read(coupon.couponId);
@@ -83,12 +84,12 @@ describe("look-aside reads", () => {
   it("when the hash holds junk, then it counts as a miss and is overwritten from the database", async () => {
     const coupon = await givenCoupon();
     const key = couponKeys(coupon.couponId).meta;
-    await infra.redis.hset(key, { json: "{not json" });
+    await infra.redis.hset(key, { view: "{not json" });
 
     const res = await read(coupon.couponId);
 
     expect(res.body).toEqual(coupon);
-    expect(fromCacheHash(await infra.redis.hgetall(key))).toEqual(coupon);
+    expect(cachedView(await infra.redis.hgetall(key))).toEqual(coupon);
   });
 
   it("when 200 requests for one coupon arrive on a cold cache, then the database is read exactly once", async () => {
@@ -125,7 +126,7 @@ describe("write-around changes", () => {
       validUntil: "2027-01-31T00:00:00.000Z",
       termsVersion: 2,
     });
-    expect(fromCacheHash(await infra.redis.hgetall(key))).toEqual(after.body);
+    expect(cachedView(await infra.redis.hgetall(key))).toEqual(after.body);
   });
 
   it("when a refused change is sent, then the cache entry stays", async () => {
@@ -139,7 +140,7 @@ describe("write-around changes", () => {
       .send({ maxQuantity: 2 });
 
     expect(change.status).toBe(409);
-    expect(fromCacheHash(await infra.redis.hgetall(couponKeys(coupon.couponId).meta))).toEqual(coupon);
+    expect(cachedView(await infra.redis.hgetall(couponKeys(coupon.couponId).meta))).toEqual(coupon);
   });
 });
 
@@ -156,7 +157,7 @@ describe("unknown coupons", () => {
     expect(app.databaseReads() - readsBefore).toBe(1);
     const key = couponKeys(unknown).meta;
     // The contract's reader sees no view in a negative entry: the issue service asks this service.
-    expect(fromCacheHash(await infra.redis.hgetall(key))).toBeUndefined();
+    expect(cachedView(await infra.redis.hgetall(key))).toBeUndefined();
     const ttl = await infra.redis.pttl(key);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(NOT_FOUND_TTL_MS);

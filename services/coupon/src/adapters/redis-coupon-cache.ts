@@ -1,4 +1,4 @@
-import { type CouponView, couponKeys, fromCacheHash, toCacheHash } from "@coupon/contracts";
+import { type CouponView, couponKeys, couponViewSchema } from "@coupon/contracts";
 import type { Redis } from "@coupon/redis";
 import type { CouponCache } from "../domain/ports.ts";
 
@@ -9,8 +9,22 @@ export interface RedisCouponCacheOptions {
   notFoundTtlMs: number;
 }
 
+/** The hash field that holds the view, as JSON. */
+const VIEW_FIELD = "view";
 /** A field beside the view's: this service answers 404 from it without a database read. */
 const NOT_FOUND_FIELD = "notFound";
+
+/** The view in a cache hash; undefined when there is none or it does not parse (then it is a miss). */
+export function cachedView(hash: Record<string, string>): CouponView | undefined {
+  const json = hash[VIEW_FIELD];
+  if (json === undefined) return undefined;
+  try {
+    const parsed = couponViewSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function execOrThrow(transaction: ReturnType<Redis["multi"]>): Promise<void> {
   const replies = await transaction.exec();
@@ -19,7 +33,7 @@ async function execOrThrow(transaction: ReturnType<Redis["multi"]>): Promise<voi
 }
 
 /**
- * The coupon view in a Redis hash (`couponKeys(id).meta`, in the contract's toCacheHash format).
+ * The coupon view in a Redis hash (`couponKeys(id).meta`): its JSON in the `view` field.
  * Fields are written, never the whole hash replaced: when both a view and a "not found" are
  * present, the view wins.
  */
@@ -27,7 +41,7 @@ export function createRedisCouponCache(redis: Redis, options: RedisCouponCacheOp
   return {
     async get(couponId) {
       const hash = await redis.hgetall(couponKeys(couponId).meta);
-      const view = fromCacheHash(hash);
+      const view = cachedView(hash);
       if (view) return { found: true, view };
       if (hash[NOT_FOUND_FIELD] !== undefined) return { found: false };
       return undefined;
@@ -36,7 +50,9 @@ export function createRedisCouponCache(redis: Redis, options: RedisCouponCacheOp
     put(view: CouponView) {
       const key = couponKeys(view.couponId).meta;
       // One transaction, so the entry never exists without its expiry.
-      return execOrThrow(redis.multi().hset(key, toCacheHash(view)).pexpire(key, options.ttlMs));
+      return execOrThrow(
+        redis.multi().hset(key, VIEW_FIELD, JSON.stringify(view)).pexpire(key, options.ttlMs),
+      );
     },
 
     putNotFound(couponId) {
