@@ -1,13 +1,14 @@
+import type { CouponIssued } from "@coupon/contracts";
 import type { PrismaClient } from "@coupon/db";
+import { type RetryingConsumer, type StoreResult, startRetryingConsumer } from "@coupon/kafka";
 import type { Logger } from "@coupon/logging";
 import type { Kafka } from "kafkajs";
 import type { Registry } from "prom-client";
-import { type BatchConsumer, startBatchConsumer } from "./adapters/kafka-consumer.ts";
-import { createKafkaRecordPublisher } from "./adapters/kafka-record-publisher.ts";
 import { createPrismaCouponIssueRepository } from "./adapters/prisma-coupon-issue-repository.ts";
 import type { Config } from "./config.ts";
-import { createBatchHandler } from "./consumer.ts";
-import { createConsumerMetrics, type Source } from "./metrics.ts";
+import { DatabaseUnavailableError, type IssuanceStore, persistIssuances } from "./domain/persist.ts";
+import { classifyRecord } from "./domain/record.ts";
+import { type ConsumerMetrics, createConsumerMetrics, type Source } from "./metrics.ts";
 
 export interface PipelineDeps {
   config: Config;
@@ -19,10 +20,9 @@ export interface PipelineDeps {
   onCrash: (error: Error) => void;
 }
 
-export interface Pipeline {
-  /** Stops both consumers (each finishes and commits its batch in flight), then the producer. */
-  stop(): Promise<void>;
-}
+export type Pipeline = RetryingConsumer;
+
+const SOURCES: { main: Source; retry: Source } = { main: "issued", retry: "retry" };
 
 /**
  * The two consumers of the service: one on `coupon.issued`, one on its retry topic, sharing a
@@ -31,63 +31,47 @@ export interface Pipeline {
 export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
   const { config, logger, kafka, prisma, registry } = deps;
   const metrics = createConsumerMetrics(registry);
-  // Kafka's rule of thumb is a third of the session timeout at most; a tenth leaves room for a
-  // heartbeat or two to be lost.
-  const heartbeatInterval = Math.floor(config.KAFKA_SESSION_TIMEOUT_MS / 10);
-  const store = createPrismaCouponIssueRepository(prisma, {
+  const repository = createPrismaCouponIssueRepository(prisma, {
     onInsert: (rows, seconds) =>
       metrics.insertDuration.observe({ statement: rows > 1 ? "batch" : "single" }, seconds),
   });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const publisher = createKafkaRecordPublisher(producer);
-
-  const consumers: BatchConsumer[] = [];
-  const start = async (source: Source, topic: string, groupId: string) => {
-    const eachBatch = createBatchHandler({
-      source,
-      retryTopic: config.KAFKA_RETRY_TOPIC,
-      deadLetterTopic: config.KAFKA_DLT_TOPIC,
-      store,
-      publisher,
-      retryPolicy: {
-        maxAttempts: config.RETRY_MAX_ATTEMPTS,
-        backoff: { initialMs: config.RETRY_BACKOFF_MS, maxMs: config.RETRY_BACKOFF_MAX_MS },
-      },
-      databaseBackoff: { initialMs: config.DATABASE_BACKOFF_MS, maxMs: config.DATABASE_BACKOFF_MAX_MS },
-      batchSize: config.CONSUMER_BATCH_SIZE,
-      heartbeatIntervalMs: heartbeatInterval,
-      metrics,
-      logger,
-    });
-    consumers.push(
-      await startBatchConsumer({
-        kafka,
-        groupId,
-        topic,
-        eachBatch,
-        maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
-        minBytes: config.KAFKA_MIN_BYTES,
-        sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
-        heartbeatInterval,
-        onCrash: deps.onCrash,
-      }),
-    );
-  };
-  const stop = async () => {
-    const results = await Promise.allSettled(consumers.map((c) => c.stop()));
-    await producer.disconnect();
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
-  };
-
-  try {
-    await start("issued", config.KAFKA_ISSUED_TOPIC, config.KAFKA_CONSUMER_GROUP);
-    await start("retry", config.KAFKA_RETRY_TOPIC, config.KAFKA_RETRY_CONSUMER_GROUP);
-  } catch (error) {
-    await stop().catch(() => {});
-    throw error;
-  }
+  const pipeline = await startRetryingConsumer({
+    kafka,
+    topics: {
+      main: config.KAFKA_ISSUED_TOPIC,
+      retry: config.KAFKA_RETRY_TOPIC,
+      deadLetter: config.KAFKA_DLT_TOPIC,
+    },
+    groups: { main: config.KAFKA_CONSUMER_GROUP, retry: config.KAFKA_RETRY_CONSUMER_GROUP },
+    parse: (record) => {
+      const classification = classifyRecord(record);
+      return classification.ok ? { ok: true, value: classification.issuance } : classification;
+    },
+    store: storeIssuances(repository, metrics),
+    logger,
+    retryPolicy: {
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      backoff: { initialMs: config.RETRY_BACKOFF_MS, maxMs: config.RETRY_BACKOFF_MAX_MS },
+    },
+    unavailableBackoff: { initialMs: config.DATABASE_BACKOFF_MS, maxMs: config.DATABASE_BACKOFF_MAX_MS },
+    batchSize: config.CONSUMER_BATCH_SIZE,
+    maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
+    minBytes: config.KAFKA_MIN_BYTES,
+    sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+    sources: SOURCES,
+    names: { store: "database", value: "issuance" },
+    storedLogFields: ({ issueId, couponId, userId }) => ({
+      issue_id: issueId,
+      coupon_id: couponId,
+      user_id: userId,
+    }),
+    events: {
+      retried: (source) => metrics.retried.inc({ source }),
+      deadLettered: (source, kind) => metrics.deadLettered.inc({ source, kind }),
+      storeUnavailable: (source) => metrics.databaseUnavailable.inc({ source }),
+    },
+    onCrash: deps.onCrash,
+  });
   logger.info(
     {
       topics: [config.KAFKA_ISSUED_TOPIC, config.KAFKA_RETRY_TOPIC],
@@ -95,5 +79,27 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
     },
     "consuming",
   );
-  return { stop };
+  return pipeline;
+}
+
+/** One multi-row insert per chunk (row by row to single out what the database refuses), counted. */
+function storeIssuances(repository: IssuanceStore, metrics: ConsumerMetrics) {
+  return async (issuances: readonly CouponIssued[], source: string): Promise<StoreResult> => {
+    try {
+      const result = await persistIssuances(
+        repository,
+        issuances.map((issuance, index) => ({ issuance, index })),
+        (i) => i.issuance,
+      );
+      metrics.persisted.inc({ source }, result.inserted);
+      metrics.duplicates.inc({ source }, result.duplicates);
+      return {
+        available: true,
+        rejected: result.rejected.map(({ item, error }) => ({ index: item.index, error })),
+      };
+    } catch (error) {
+      if (error instanceof DatabaseUnavailableError) return { available: false, error: error.message };
+      throw error;
+    }
+  };
 }

@@ -2,6 +2,7 @@
 // connections and refusing new ones) and comes back: nothing is parked, nothing is lost. Or it
 // stalls longer than the Kafka session timeout: the consumer keeps its membership.
 import { parseDatabaseUrl } from "@coupon/db";
+import { topicSize } from "@coupon/kafka/testing";
 import { TcpProxy } from "@coupon/testing";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +14,6 @@ import {
   rowCount,
   startTestPipeline,
   type TestBed,
-  topicSize,
   waitUntil,
 } from "./support.ts";
 

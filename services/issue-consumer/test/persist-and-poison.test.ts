@@ -1,19 +1,17 @@
 // The consumer on `coupon.issued` against the real broker and database: batches become rows once,
 // and records that can never be rows go straight to the dead-letter topic.
+import { HEADER } from "@coupon/kafka";
+import { observeTopic, type TopicObserver, topicSize } from "@coupon/kafka/testing";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HEADER } from "../src/domain/headers.ts";
 import {
   createTestBed,
   issuance,
   issuedRecord,
-  observeTopic,
   type RunningPipeline,
   rowCount,
   startTestPipeline,
   type TestBed,
-  type TopicObserver,
-  topicSize,
   waitUntil,
 } from "./support.ts";
 

@@ -4,20 +4,18 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
+import { HEADER } from "@coupon/kafka";
+import { observeTopic, type TopicObserver, topicSize } from "@coupon/kafka/testing";
 import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HEADER } from "../src/domain/headers.ts";
 import {
   createTestBed,
   issuance,
   issuedRecord,
-  observeTopic,
   type RunningPipeline,
   rowCount,
   startTestPipeline,
   type TestBed,
-  type TopicObserver,
-  topicSize,
   waitUntil,
 } from "./support.ts";
 

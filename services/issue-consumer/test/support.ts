@@ -1,5 +1,6 @@
 // Helpers of the component tests: topics of their own per test file, the pipeline started in-process
-// against the real broker and database, and ways to watch topics and tables until something happens.
+// against the real broker and database, and a way to wait until something happens (topics are
+// watched with @coupon/kafka/testing).
 import { randomUUID } from "node:crypto";
 import type { CouponIssued } from "@coupon/contracts";
 import { createPrismaClient, type PrismaClient } from "@coupon/db";
@@ -7,11 +8,9 @@ import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
 import { createKafka } from "@coupon/kafka";
 import { createLogger, type Logger } from "@coupon/logging";
 import { testEndpoints } from "@coupon/testing";
-import type { Admin, Consumer, IHeaders, Kafka } from "kafkajs";
+import type { Admin, IHeaders, Kafka } from "kafkajs";
 import { Registry } from "prom-client";
-import { headersOf } from "../src/adapters/kafka-headers.ts";
 import { type Config, configSchema } from "../src/config.ts";
-import type { Headers } from "../src/domain/headers.ts";
 import { type Pipeline, startPipeline } from "../src/pipeline.ts";
 
 export interface TestTopics {
@@ -167,54 +166,6 @@ export function issuance(couponId: number, userId: number | string): CouponIssue
 /** A `coupon.issued` record as the outbox relay writes it. */
 export function issuedRecord(value: CouponIssued, headers: IHeaders = {}) {
   return { key: String(value.couponId), value: JSON.stringify(value), headers };
-}
-
-export interface ObservedRecord {
-  partition: number;
-  offset: string;
-  /** Epoch milliseconds at which the record was produced. */
-  timestamp: number;
-  key: string | undefined;
-  value: string | undefined;
-  headers: Headers;
-}
-
-export interface TopicObserver {
-  records: ObservedRecord[];
-  stop(): Promise<void>;
-}
-
-/** Collects every record appended to a topic, from its beginning, until stopped. */
-export async function observeTopic(kafka: Kafka, topic: string): Promise<TopicObserver> {
-  const groupId = `observer-${randomUUID()}`;
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
-  const records: ObservedRecord[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      records.push({
-        partition,
-        offset: message.offset,
-        timestamp: Number(message.timestamp),
-        key: message.key?.toString(),
-        value: message.value?.toString(),
-        headers: headersOf(message.headers),
-      });
-    },
-  });
-  return {
-    records,
-    async stop() {
-      await consumer.disconnect();
-    },
-  };
-}
-
-/** How many records a topic holds (sum over its partitions). */
-export async function topicSize(admin: Admin, topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
 /** Polls until `condition` holds; fails with `what` and the last observed value otherwise. */

@@ -5,10 +5,8 @@
 // Reads KAFKA_BROKERS (required) and the topic and group variables of the service. Exits 0 when it
 // moved what was waiting (or nothing was), 1 on failure, 2 on bad usage.
 import { parseArgs } from "node:util";
-import { createKafka } from "@coupon/kafka";
-import { type ReplayedRecord, replayDeadLetters } from "../adapters/kafka-dlt-replayer.ts";
+import { createKafka, HEADER, headerValue, type ReplayedRecord, replayDeadLetters } from "@coupon/kafka";
 import { readReplayConfig } from "../config.ts";
-import { HEADER, headerValue } from "../domain/headers.ts";
 
 const USAGE = "usage: replay-dlt [--limit N] [--dry-run] [--timeout-seconds 60]";
 

@@ -1,6 +1,5 @@
 import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from "kafkajs";
-import { type Headers, type RecordPosition, replayHeaders } from "../domain/headers.ts";
-import { headersOf } from "./kafka-headers.ts";
+import { type Headers, headersOf, type RecordPosition, replayHeaders } from "./headers.ts";
 
 export interface ReplayOptions {
   kafka: Kafka;

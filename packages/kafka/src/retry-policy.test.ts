@@ -18,7 +18,7 @@ describe("backoffDelay", () => {
 describe("nextStep", () => {
   const now = 1_000_000;
 
-  it("when a record from coupon.issued is rejected, then it goes to its first retry after the initial delay", () => {
+  it("when a record from the main topic is rejected, then it goes to its first retry after the initial delay", () => {
     expect(nextStep(0, policy, now)).toEqual({ action: "retry", attempt: 1, notBefore: now + 1_000 });
   });
 

@@ -22,8 +22,8 @@ export type NextStep =
   | { action: "dead-letter"; attempts: number };
 
 /**
- * What to do with a record the database rejected. `attempts` is how many retries it has already
- * been through (0 for a record read from `coupon.issued`).
+ * What to do with a record the store rejected. `attempts` is how many retries it has already
+ * been through (0 for a record read from the main topic).
  */
 export function nextStep(attempts: number, policy: RetryPolicy, now: number): NextStep {
   if (attempts >= policy.maxAttempts) return { action: "dead-letter", attempts };

@@ -1,13 +1,25 @@
+import type { IHeaders } from "kafkajs";
+
 /** Record headers as text. A name that occurs more than once keeps all its values, in order. */
 export type Headers = Record<string, string | string[]>;
 
-/** The headers this service adds on the way to the retry and dead-letter topics. */
+/** kafkajs headers (Buffers, arrays for repeated names) as text. */
+export function headersOf(headers: IHeaders | undefined): Headers {
+  const out: Headers = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return out;
+}
+
+/** The headers a consumer (batch-handler.ts) adds on the way to its retry and dead-letter topics. */
 export const HEADER = {
   /** Which retry the record is queued for (1…max); on the dead-letter topic, how many it went through. */
   retryAttempt: "x-retry-attempt",
   /** Epoch milliseconds before which the retry consumer leaves the record alone. */
   retryNotBefore: "x-retry-not-before",
-  /** The last error: why the database rejected the record, or why it is poison. */
+  /** The last error: why the store rejected the record, or why it is poison. */
   error: "x-error",
   /** On the dead-letter topic: "poison" (can never be stored) or "rejected" (retries exhausted). */
   errorKind: "x-error-kind",
@@ -64,7 +76,7 @@ export interface RetryState {
 }
 
 /**
- * The retry state of a record read from the retry topic. Only this service writes that topic; a
+ * The retry state of a record read from the retry topic. Only its consumer writes that topic; a
  * header it cannot read counts as the first retry, due now, so the record is neither lost nor stuck.
  */
 export function readRetryState(headers: Headers): RetryState {
@@ -116,8 +128,8 @@ export function deadLetterHeaders(original: Headers, dead: DeadLetterHeaders): H
 }
 
 /**
- * The headers of a dead letter sent back to `coupon.issued`: the producer's own (trace context,
- * request id) without this service's bookkeeping, so that the record starts over as if new, plus
+ * The headers of a dead letter sent back to the topic it came from: the producer's own (trace
+ * context, request id) without the consumer's bookkeeping, so that the record starts over as if new, plus
  * where it was replayed from.
  */
 export function replayHeaders(original: Headers, from: RecordPosition): Headers {

@@ -1,5 +1,18 @@
 import type { Producer, TopicMessages } from "kafkajs";
-import type { OutgoingRecord, RecordPublisher } from "../domain/publisher.ts";
+import type { Headers } from "./headers.ts";
+
+/** A record to append to a topic. Key and value are the original bytes, never re-encoded. */
+export interface OutgoingRecord {
+  topic: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+}
+
+/** Appends records to Kafka; resolves once every record is acknowledged by all in-sync replicas. */
+export interface RecordPublisher {
+  publish(records: readonly OutgoingRecord[]): Promise<void>;
+}
 
 /** Publishes with one request for all the records of a batch, whatever their topics. */
 export function createKafkaRecordPublisher(producer: Producer): RecordPublisher {
