@@ -49,4 +49,5 @@ USER 1000:1000
 ARG SERVICE
 WORKDIR /app/services/${SERVICE}
 # No EXPOSE: each service's port is set by its PORT variable (the chart's containerPort).
-CMD ["node", "src/server.ts"]
+# Telemetry is loaded before the service's modules (it stays off unless OTEL_* names an exporter).
+CMD ["node", "--import", "@coupon/telemetry/register", "src/server.ts"]

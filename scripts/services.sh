@@ -88,7 +88,7 @@ start() {
     fi
     port_open "$(port_of "$s")" && die "port $(port_of "$s") for $s is taken by another process"
     # shellcheck disable=SC2046 # the environment is a list of words by design
-    (cd "$ROOT/services/$s" && exec setsid env $(service_env "$s") "$node" src/server.ts \
+    (cd "$ROOT/services/$s" && exec setsid env $(service_env "$s") "$node" --import @coupon/telemetry/register src/server.ts \
       >>"$run_dir/$s.log" 2>&1 </dev/null) &
     echo $! >"$run_dir/$s.pid"
   done

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino } from "pino";
 
 export type Logger = pino.Logger;
@@ -21,6 +22,18 @@ export function currentLogContext(): LogContext {
   return contextStorage.getStore() ?? {};
 }
 
+/**
+ * The ids of the span the line is written in, when there is one (an OpenTelemetry SDK is running):
+ * the line can be found from its trace and the trace from the line. A context set explicitly (a
+ * record's traceparent) takes precedence.
+ */
+function activeSpanIds(): LogContext {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const context = span.spanContext();
+  return isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
+}
+
 export interface LoggerOptions {
   service: string;
   level: LogLevel;
@@ -34,7 +47,7 @@ export function createLogger({ service, level, destination }: LoggerOptions): Lo
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    mixin: () => ({ ...contextStorage.getStore() }),
+    mixin: () => ({ ...activeSpanIds(), ...contextStorage.getStore() }),
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -18,7 +18,13 @@ export interface ServiceProcess {
 }
 
 function run(service: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [resolve(repoRoot, "services", service, "src/server.ts")], {
+  // As the launchers start it: telemetry first (it does nothing unless OTEL_* asks for spans).
+  const args = [
+    "--import",
+    "@coupon/telemetry/register",
+    resolve(repoRoot, "services", service, "src/server.ts"),
+  ];
+  const child = spawn(process.execPath, args, {
     cwd: resolve(repoRoot, "services", service),
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

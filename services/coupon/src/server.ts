@@ -5,6 +5,7 @@ import { createPrismaClient } from "@coupon/db";
 import { serve } from "@coupon/http";
 import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
+import { shutdownTelemetry } from "@coupon/telemetry";
 import { Registry } from "prom-client";
 import { createPrismaCouponRepository } from "./adapters/prisma-coupon-repository.ts";
 import { createRedisCouponCache } from "./adapters/redis-coupon-cache.ts";
@@ -76,3 +77,5 @@ writeBack.start();
 shutdown.add({ name: "write-back", run: () => writeBack.stop() });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
+// Last: the spans of everything before it are exported.
+shutdown.add({ name: "telemetry", run: shutdownTelemetry });

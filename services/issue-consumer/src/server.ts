@@ -2,6 +2,7 @@ import { createPrismaClient } from "@coupon/db";
 import { serve } from "@coupon/http";
 import { createKafka, createKafkaReadiness } from "@coupon/kafka";
 import { createServiceRuntime } from "@coupon/lifecycle";
+import { shutdownTelemetry } from "@coupon/telemetry";
 import { Registry } from "prom-client";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
@@ -46,6 +47,8 @@ shutdown.add({
   },
 });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
+// Last: the spans of everything before it are exported.
+shutdown.add({ name: "telemetry", run: shutdownTelemetry });
 
 try {
   pipeline = await startPipeline({

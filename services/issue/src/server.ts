@@ -5,6 +5,7 @@ import { serve } from "@coupon/http";
 import { createKafka } from "@coupon/kafka";
 import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createIssuanceTermsWriter, createRedis, type Redis } from "@coupon/redis";
+import { shutdownTelemetry } from "@coupon/telemetry";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { createCouponTermsLoader } from "./adapters/coupon-terms-loader.ts";
 import { createKafkaIssuedPublisher } from "./adapters/kafka-issued-publisher.ts";
@@ -113,3 +114,5 @@ if (redis) {
   const client = redis;
   shutdown.add({ name: "redis", run: () => closeRedis(client) });
 }
+// Last: the spans of everything before it are exported.
+shutdown.add({ name: "telemetry", run: shutdownTelemetry });

@@ -2,6 +2,7 @@ import { createPrismaClient } from "@coupon/db";
 import { serve } from "@coupon/http";
 import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
+import { shutdownTelemetry } from "@coupon/telemetry";
 import { Registry } from "prom-client";
 import { buildApp } from "./app.ts";
 import { readConfig } from "./config.ts";
@@ -38,3 +39,5 @@ const app = buildApp({
 await serve(app, { config, logger, shutdown });
 shutdown.add({ name: "redis", run: () => closeRedis(redis) });
 shutdown.add({ name: "database", run: () => prisma.$disconnect() });
+// Last: the spans of everything before it are exported.
+shutdown.add({ name: "telemetry", run: shutdownTelemetry });
