@@ -13,6 +13,7 @@
   ARGV[4]  now, epoch milliseconds (the caller's clock, so every replica judges the window alike)
   ARGV[5]  deadline, epoch milliseconds: the moment the caller stops waiting for this answer
   ARGV[6]  request id ("" when none), carried to Kafka so a row can be traced to its request
+  ARGV[7]  the request's W3C traceparent ("" or absent when it is not traced), carried likewise
 
   Returns { code, detail }:
     1  ISSUED        detail: the outbox entry id
@@ -51,5 +52,5 @@ if redis.call("SCARD", KEYS[2]) >= tonumber(terms[2]) then return { 3, "" } end
 
 redis.call("SADD", KEYS[2], ARGV[1])
 local id = redis.call("XADD", KEYS[3], "*", "couponId", ARGV[3], "eventId", ARGV[2], "userId", ARGV[1],
-  "issuedAt", ARGV[4], "requestId", ARGV[6])
+  "issuedAt", ARGV[4], "requestId", ARGV[6], "traceparent", ARGV[7] or "")
 return { 1, id }

@@ -25,11 +25,15 @@ export function currentLogContext(): LogContext {
 /**
  * The ids of the span the line is written in, when there is one (an OpenTelemetry SDK is running):
  * the line can be found from its trace and the trace from the line. A context set explicitly (a
- * record's traceparent) takes precedence.
+ * record's traceparent, in the log context or the logger's bindings) takes precedence.
  */
-function activeSpanIds(): LogContext {
+function activeSpanIds(logger: pino.Logger): LogContext {
   const span = trace.getActiveSpan();
   if (!span) return {};
+  // A logger bound to a record's trace (logger.child({ trace_id })) keeps it: pino would write both
+  // keys otherwise. Its bindings are kept as serialised text; reading that is cheaper than bindings().
+  const bound = (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym];
+  if (bound?.includes('"trace_id":')) return {};
   const context = span.spanContext();
   return isSpanContextValid(context) ? { trace_id: context.traceId, span_id: context.spanId } : {};
 }
@@ -47,7 +51,7 @@ export function createLogger({ service, level, destination }: LoggerOptions): Lo
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    mixin: () => ({ ...activeSpanIds(), ...contextStorage.getStore() }),
+    mixin: (_fields, _level, instance) => ({ ...activeSpanIds(instance), ...contextStorage.getStore() }),
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -1,19 +1,6 @@
-// OpenTelemetry for a service process, configured only by the standard OTEL_* variables. Started
-// by ./register.ts (node --import @coupon/telemetry/register), before the app's modules load.
-import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
-import { KafkaJsInstrumentation } from "@opentelemetry/instrumentation-kafkajs";
-import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
-import { NodeSDK } from "@opentelemetry/sdk-node";
-import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { PrismaInstrumentation } from "@prisma/instrumentation";
-
-/** The modules the instrumentations patch when they are imported (the loader hook's include list). */
-export const INSTRUMENTED_MODULES = ["express", "ioredis", "kafkajs"];
-
-/** Probes and scrapes are not traced: they would be most of the spans and say nothing. */
-const UNTRACED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+// What a service's own code uses of telemetry, without loading the SDK: a process whose OTEL_*
+// names no exporter never loads it (see ./register.ts and ./sdk.ts).
+import { type Link, propagation, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 
 type Env = Record<string, string | undefined>;
 
@@ -29,34 +16,18 @@ export function tracesWanted(env: Env = process.env): boolean {
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
 }
 
-export function instrumentations() {
-  return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? ""),
-    }),
-    new ExpressInstrumentation(),
-    new UndiciInstrumentation(),
-    new IORedisInstrumentation(),
-    new KafkaJsInstrumentation(),
-    new PrismaInstrumentation(),
-  ];
+/** A span link to the span a W3C traceparent names; none when it names none or nothing is traced. */
+export function linkTo(traceparent: string | undefined): Link[] {
+  if (!traceparent) return [];
+  const linked = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent }));
+  return linked ? [{ context: linked }] : [];
 }
 
-let running: NodeSDK | undefined;
+let running: { shutdown(): Promise<void> } | undefined;
 
-/**
- * Starts the SDK: traces only (metrics stay with prom-client on /metrics, logs with pino on
- * stdout), exported as OTEL_* says unless span processors are given (tests).
- */
-export function startTelemetry(options: { spanProcessors?: SpanProcessor[] } = {}): void {
-  // The SDK reads these itself; unset, it would start OTLP exporters for metrics and logs too.
-  process.env.OTEL_METRICS_EXPORTER ??= "none";
-  process.env.OTEL_LOGS_EXPORTER ??= "none";
-  running = new NodeSDK({
-    instrumentations: instrumentations(),
-    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
-  });
-  running.start();
+/** Called by startTelemetry (./sdk.ts) with the SDK it started. */
+export function whenShuttingDown(sdk: { shutdown(): Promise<void> }): void {
+  running = sdk;
 }
 
 /** Exports what is buffered and stops; the last step of a graceful shutdown. Nothing to do if never started. */

@@ -1,10 +1,15 @@
+import { linkTo } from "@coupon/telemetry";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { CompressionTypes, type Producer } from "kafkajs";
 import type { IssuedPublisher } from "./outbox-relay.ts";
 
 /**
  * Publishes issuances keyed by coupon id (one coupon stays in one partition, in order) with
  * acks=all from an idempotent producer, so a retried send cannot duplicate a record in the log.
+ * Each batch is one span, linked to the requests that accepted its records.
  */
+const tracer = trace.getTracer("@coupon/issue-service/outbox-relay");
+
 export function createKafkaIssuedPublisher(producer: Producer, topic: string): IssuedPublisher {
   // Connected on first use and again after a failure, so a broker that is down when the service
   // starts delays publishing instead of preventing the start.
@@ -16,16 +21,35 @@ export function createKafkaIssuedPublisher(producer: Producer, topic: string): I
         throw error;
       });
       await connecting;
-      await producer.send({
-        topic,
-        acks: -1,
-        compression: CompressionTypes.GZIP,
-        messages: records.map(({ record, requestId }) => ({
-          key: String(record.couponId),
-          value: JSON.stringify(record),
-          headers: requestId ? { "x-request-id": requestId } : {},
-        })),
+      const links = records.flatMap(({ traceparent }) => linkTo(traceparent));
+      await tracer.startActiveSpan(`publish ${topic}`, { links }, async (span) => {
+        try {
+          await send(records);
+        } catch (error) {
+          span.recordException(error as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
       });
     },
   };
+
+  async function send(records: Parameters<IssuedPublisher["publish"]>[0]): Promise<void> {
+    await producer.send({
+      topic,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: records.map(({ record, requestId, traceparent }) => ({
+        key: String(record.couponId),
+        value: JSON.stringify(record),
+        headers: {
+          ...(requestId ? { "x-request-id": requestId } : {}),
+          // The accepting request's, not the relay's: one record, one request (see @coupon/telemetry).
+          ...(traceparent ? { traceparent } : {}),
+        },
+      })),
+    });
+  }
 }

@@ -8,6 +8,8 @@ import { toCouponIssued } from "../domain/outbox-entry.ts";
 export interface PublishedRecord {
   record: CouponIssued;
   requestId: string | undefined;
+  /** The accepting request's trace context, so the record's consumer can be linked to it. */
+  traceparent: string | undefined;
 }
 
 /** Resolves only once the broker has acknowledged every record (acks=all). */

@@ -8,6 +8,7 @@ import {
   type Redis,
   type RedisServer,
 } from "@coupon/redis";
+import { context, propagation } from "@opentelemetry/api";
 import type { Counter } from "prom-client";
 import {
   DependencyUnavailableError,
@@ -26,7 +27,15 @@ type IssueScript = (
   nowMs: number,
   deadlineMs: number,
   requestId: string,
+  traceparent: string,
 ) => Promise<[number, string]>;
+
+/** The active span's context as a W3C traceparent, "" when nothing is traced (no SDK running). */
+function traceparentOfActiveSpan(): string {
+  const carrier: { traceparent?: string } = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? "";
+}
 
 export interface RedisIssuanceStoreOptions {
   /**
@@ -206,6 +215,7 @@ export function createRedisIssuanceStore(redis: Redis, options: RedisIssuanceSto
       attempt.nowMs,
       attempt.nowMs + options.deadlineMs,
       attempt.requestId ?? "",
+      traceparentOfActiveSpan(),
     );
     let gaveUp = false;
     call.then(([code, issueId]) => {

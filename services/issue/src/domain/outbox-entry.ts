@@ -1,13 +1,14 @@
 import { type CouponIssued, couponIssuedSchema } from "@coupon/contracts";
 
 /**
- * Turns an outbox stream entry (written by lua/issue-coupon-2.lua as field/value pairs) into the
- * coupon.issued record; undefined if the entry is not one the script writes.
+ * Turns an outbox stream entry (written by lua/issue-coupon-3.lua as field/value pairs) into the
+ * coupon.issued record, with the request's id and trace context; undefined if the entry is not one
+ * the script writes.
  */
 export function toCouponIssued(
   entryId: string,
   fields: readonly string[],
-): { record: CouponIssued; requestId: string | undefined } | undefined {
+): { record: CouponIssued; requestId: string | undefined; traceparent: string | undefined } | undefined {
   const values = new Map<string, string>();
   for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i] as string, fields[i + 1] as string);
   const issuedAtMs = Number(values.get("issuedAt"));
@@ -20,5 +21,9 @@ export function toCouponIssued(
     issuedAt: new Date(issuedAtMs).toISOString(),
   });
   if (!parsed.success) return undefined;
-  return { record: parsed.data, requestId: values.get("requestId") || undefined };
+  return {
+    record: parsed.data,
+    requestId: values.get("requestId") || undefined,
+    traceparent: values.get("traceparent") || undefined,
+  };
 }
