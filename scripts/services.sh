@@ -31,7 +31,8 @@ port_of() {
 }
 
 service_env() {
-  echo "PORT=$(port_of "$1")" "HOST=127.0.0.1" "LOG_LEVEL=${LOG_LEVEL:-info}"
+  # OTEL_SERVICE_NAME names each one's spans; the other OTEL_* variables pass through (README, "Tracing").
+  echo "PORT=$(port_of "$1")" "HOST=127.0.0.1" "LOG_LEVEL=${LOG_LEVEL:-info}" "OTEL_SERVICE_NAME=$1"
   case "$1" in
     user)
       echo "DATABASE_URL=$database_url" "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" \
