@@ -1,7 +1,8 @@
-// How much the shared token verifier costs next to the RSA signature check it cannot avoid:
-// verifications per second of createJwtVerifier (JWKS cache warm, so no network) and of a bare
-// crypto.verify over the same signing inputs with the same key, and their ratio. Rounds of the two
-// alternate so that drift in the machine's speed hits both alike; the median counts.
+// What the shared token verifier costs next to the RSA signature check it cannot avoid, and next to
+// the hand-written verifier it replaced: verifications per second of createJwtVerifier (jsonwebtoken;
+// JWKS cache warm, so no network), of the former hand-written verifier over the same key cache, and
+// of a bare crypto.verify over the same signing inputs with the same key. Rounds of the three
+// alternate so that drift in the machine's speed hits them alike; the median counts.
 //   pnpm bench:auth        (BENCH_TOKENS, BENCH_ROUNDS, BENCH_ROUND_MS change the run)
 import { createPublicKey, verify } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -9,6 +10,7 @@ import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
 import { startTestTokenIssuer } from "@coupon/auth/testing";
+import { createHandWrittenVerifier } from "./lib/hand-written-verifier.ts";
 
 const TOKENS = Number(process.env.BENCH_TOKENS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -18,11 +20,9 @@ const issuer = await startTestTokenIssuer();
 const tokens = Array.from({ length: TOKENS }, (_, i) =>
   issuer.token({ sub: String(i + 1), role: i % 10 === 0 ? "admin" : "user" }),
 );
-const verifier = createJwtVerifier({
-  keys: createRemoteJwks({ url: issuer.jwksUrl }),
-  issuer: issuer.issuer,
-  audience: issuer.audience,
-});
+const keys = createRemoteJwks({ url: issuer.jwksUrl });
+const verifier = createJwtVerifier({ keys, issuer: issuer.issuer, audience: issuer.audience });
+const handWritten = createHandWrittenVerifier({ keys, issuer: issuer.issuer, audience: issuer.audience });
 await verifier.verify(tokens[0] as string);
 
 const publicKey = createPublicKey(issuer.activeKey().privateKey);
@@ -47,31 +47,47 @@ async function rate(batch: (from: number, n: number) => Promise<void> | void): P
   return done / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
-const viaVerifier = async (from: number, n: number) => {
-  for (let i = from; i < from + n; i++) await verifier.verify(tokens[i] as string);
+const through =
+  (v: { verify(token: string): Promise<unknown> }) =>
+  async (from: number, n: number): Promise<void> => {
+    for (let i = from; i < from + n; i++) await v.verify(tokens[i] as string);
+  };
+const ways = {
+  verifier: through(verifier),
+  handWritten: through(handWritten),
+  crypto: (from: number, n: number) => {
+    for (let i = from; i < from + n; i++) {
+      const { input, signature } = signed[i] as (typeof signed)[number];
+      if (!verify("RSA-SHA256", input, publicKey, signature)) throw new Error(`token ${i} does not verify`);
+    }
+  },
 };
-const viaCrypto = (from: number, n: number) => {
-  for (let i = from; i < from + n; i++) {
-    const { input, signature } = signed[i] as (typeof signed)[number];
-    if (!verify("RSA-SHA256", input, publicKey, signature)) throw new Error(`token ${i} does not verify`);
-  }
-};
+type Way = keyof typeof ways;
+const names = Object.keys(ways) as Way[];
 
-await rate(viaVerifier);
-await rate(viaCrypto);
-const verifierRates: number[] = [];
-const cryptoRates: number[] = [];
+for (const name of names) await rate(ways[name]);
+const rates: Record<Way, number[]> = { verifier: [], handWritten: [], crypto: [] };
 for (let round = 0; round < ROUNDS; round++) {
-  verifierRates.push(await rate(viaVerifier));
-  cryptoRates.push(await rate(viaCrypto));
+  // Each round starts with another of the three, so none always runs first or last.
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(round + k) % names.length] as Way;
+    rates[name].push(await rate(ways[name]));
+  }
 }
-const pairedRatios = verifierRates.map((rate, round) => rate / (cryptoRates[round] as number));
 const jwksFetches = issuer.jwksRequests();
 await issuer.close();
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
+};
+// Ratios of figures measured in the same round, so that a change in the machine's load between
+// rounds cancels out; their spread shows how noisy the run was.
+const paired = (a: Way, b: Way) => rates[a].map((r, round) => r / (rates[b][round] as number));
+const ratios = {
+  verifierToCrypto: paired("verifier", "crypto"),
+  handWrittenToCrypto: paired("handWritten", "crypto"),
+  verifierToHandWritten: paired("verifier", "handWritten"),
 };
 const result = {
   date: new Date().toISOString(),
@@ -83,28 +99,35 @@ const result = {
   rounds: ROUNDS,
   roundMs: ROUND_MS,
   jwksFetches,
-  verifierPerSec: Math.round(median(verifierRates)),
-  cryptoVerifyPerSec: Math.round(median(cryptoRates)),
-  // Each round's verifier figure over the crypto figure measured right after it, so that a change
-  // in the machine's load between rounds cancels out; the spread shows how noisy the run was.
-  roundRatios: pairedRatios.map((ratio) => Number(ratio.toFixed(3))),
-  ratio: median(pairedRatios),
+  verifierPerSec: Math.round(median(rates.verifier)),
+  handWrittenPerSec: Math.round(median(rates.handWritten)),
+  cryptoVerifyPerSec: Math.round(median(rates.crypto)),
+  roundRatios: Object.fromEntries(
+    Object.entries(ratios).map(([name, values]) => [name, values.map((r) => Number(r.toFixed(3)))]),
+  ),
+  ratios: Object.fromEntries(Object.entries(ratios).map(([name, values]) => [name, median(values)])),
 };
 
 const format = (n: number) => n.toLocaleString("en-US").padStart(9);
+const spread = (values: number[]) => `${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)}`;
+const costMore = (ratio: number) => `${((1 / ratio - 1) * 100).toFixed(1)}% more per token`;
 console.log(
   `auth-verify: ${result.key}, ${TOKENS} distinct tokens, median of ${ROUNDS} rounds of ${ROUND_MS} ms`,
 );
 console.log(`  ${result.node} on ${result.cpu} (${result.cores} cores)`);
-console.log(`  createJwtVerifier, warm JWKS cache  ${format(result.verifierPerSec)} verifications/s`);
-console.log(`  crypto.verify, signature only        ${format(result.cryptoVerifyPerSec)} verifications/s`);
-console.log(
-  `  ratio verifier / crypto.verify       ${result.ratio.toFixed(3).padStart(9)}  ` +
-    `(the verifier costs ${((1 / result.ratio - 1) * 100).toFixed(1)}% more per token)`,
-);
-console.log(
-  `  round ratios from ${Math.min(...pairedRatios).toFixed(3)} to ${Math.max(...pairedRatios).toFixed(3)}`,
-);
+console.log(`  createJwtVerifier (jsonwebtoken)    ${format(result.verifierPerSec)} verifications/s`);
+console.log(`  hand-written verifier (before)      ${format(result.handWrittenPerSec)} verifications/s`);
+console.log(`  crypto.verify, signature only       ${format(result.cryptoVerifyPerSec)} verifications/s`);
+for (const [label, name] of [
+  ["jsonwebtoken / crypto.verify ", "verifierToCrypto"],
+  ["hand-written / crypto.verify ", "handWrittenToCrypto"],
+  ["jsonwebtoken / hand-written  ", "verifierToHandWritten"],
+] as const) {
+  const ratio = result.ratios[name] as number;
+  console.log(
+    `  ratio ${label}${ratio.toFixed(3).padStart(9)}  (${costMore(ratio)}; rounds ${spread(ratios[name])})`,
+  );
+}
 console.log(`  JWKS fetches during the run: ${jwksFetches}`);
 
 const resultsDir = resolve(import.meta.dirname, "results");
