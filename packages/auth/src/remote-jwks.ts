@@ -27,6 +27,12 @@ export interface RemoteJwksOptions {
 /**
  * The user service's JWKS, fetched once and cached. A token signed with a key published after the
  * last fetch (a rotation) makes it refetch at once; a kid that is still unknown after that is refused.
+ *
+ * Not jwks-rsa, whose client caches each kid apart: once an entry is older than its max age the next
+ * token waits for a fetch (and is refused while the issuer is unreachable), where this keeps serving
+ * the known keys and refreshes behind them; it fetches once for every distinct unknown kid (up to its
+ * rate limit, 10 a minute by default), where this fetches at most once per interval whatever the
+ * kids; and it hands out PEM strings, which jsonwebtoken would parse again on every verification.
  */
 export function createRemoteJwks(options: RemoteJwksOptions): KeyResolver & { refresh(): Promise<void> } {
   const maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
