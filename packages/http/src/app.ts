@@ -54,6 +54,11 @@ export interface HttpAppOptions {
   openApi?: ApiSpec;
 }
 
+/** What every service's composition root hands its app: the rest is the service's own. */
+export type ServiceAppDeps = Required<
+  Pick<HttpAppOptions, "logger" | "registry" | "isAccepting" | "readinessChecks">
+>;
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const OPERATIONAL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 const JSON_TYPES = ["application/json", "application/*+json"];

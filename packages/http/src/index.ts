@@ -1,4 +1,10 @@
-export { createHttpApp, type HttpApp, type HttpAppOptions, type ReadinessCheck } from "./app.ts";
+export {
+  createHttpApp,
+  type HttpApp,
+  type HttpAppOptions,
+  type ReadinessCheck,
+  type ServiceAppDeps,
+} from "./app.ts";
 export {
   AppError,
   type AppErrorOptions,

@@ -1,19 +1,13 @@
 import { authenticate, type JwtVerifier, requireRole } from "@coupon/auth";
 import { isDatabaseUnavailable } from "@coupon/db";
-import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
-import type { Logger } from "@coupon/logging";
+import { createHttpApp, type HttpApp, type ServiceAppDeps } from "@coupon/http";
 import { isRedisOutageError } from "@coupon/redis";
-import type { Registry } from "prom-client";
 import type { CouponCatalog } from "./domain/coupon-catalog.ts";
 import { couponRoutes } from "./routes/coupons.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { couponApi } from "./routes/openapi.ts";
 
-export interface AppDeps {
-  logger: Logger;
-  registry: Registry;
-  isAccepting: () => boolean;
-  readinessChecks: Record<string, ReadinessCheck>;
+export interface AppDeps extends ServiceAppDeps {
   verifier: JwtVerifier;
   catalog: CouponCatalog;
 }

@@ -1,13 +1,6 @@
-import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
-import type { Logger } from "@coupon/logging";
-import type { Registry } from "prom-client";
+import { createHttpApp, type HttpApp, type ServiceAppDeps } from "@coupon/http";
 
-export interface AppDeps {
-  logger: Logger;
-  registry: Registry;
-  isAccepting: () => boolean;
-  readinessChecks: Record<string, ReadinessCheck>;
-}
+export type AppDeps = ServiceAppDeps;
 
 /** Its work comes from Kafka: the HTTP routes are the probes, the metrics and the document. */
 export function buildApp(deps: AppDeps): HttpApp {

@@ -1,16 +1,11 @@
 import type { JwtVerifier } from "@coupon/auth";
-import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
-import type { Logger } from "@coupon/logging";
-import { Counter, type Registry } from "prom-client";
+import { createHttpApp, type HttpApp, type ServiceAppDeps } from "@coupon/http";
+import { Counter } from "prom-client";
 import type { IssueCoupon } from "./domain/issue-coupon.ts";
 import { couponIssueRoute } from "./routes/coupon-issues.ts";
 import { issueApi } from "./routes/openapi.ts";
 
-export interface AppDeps {
-  logger: Logger;
-  registry: Registry;
-  isAccepting: () => boolean;
-  readinessChecks: Record<string, ReadinessCheck>;
+export interface AppDeps extends ServiceAppDeps {
   verifier: JwtVerifier;
   issueCoupon: IssueCoupon;
   /** What GET /metrics serves when this process is one of several HTTP workers. */

@@ -1,19 +1,13 @@
 import type { JwkSet, JwtVerifier } from "@coupon/auth";
 import { isDatabaseUnavailable } from "@coupon/db";
-import { createHttpApp, type HttpApp, type ReadinessCheck } from "@coupon/http";
-import type { Logger } from "@coupon/logging";
+import { createHttpApp, type HttpApp, type ServiceAppDeps } from "@coupon/http";
 import { isRedisOutageError } from "@coupon/redis";
-import type { Registry } from "prom-client";
 import type { AccountService } from "./domain/accounts.ts";
 import { jwksRoutes } from "./routes/jwks.ts";
 import { userApi } from "./routes/openapi.ts";
 import { userRoutes } from "./routes/users.ts";
 
-export interface AppDeps {
-  logger: Logger;
-  registry: Registry;
-  isAccepting: () => boolean;
-  readinessChecks: Record<string, ReadinessCheck>;
+export interface AppDeps extends ServiceAppDeps {
   accounts: AccountService;
   verifier: JwtVerifier;
   jwks: JwkSet;
