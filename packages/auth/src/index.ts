@@ -1,15 +1,8 @@
 import { env } from "@coupon/config";
 
-export {
-  type AccessTokenClaims,
-  type AccessTokenTerms,
-  accessTokenClaims,
-  type Principal,
-  ROLES,
-  type Role,
-} from "./claims.ts";
+export { accessTokenClaims, type Principal, ROLES, type Role } from "./claims.ts";
 export { importPublicJwk, type JwkSet, type PublicJwk, rsaThumbprint, toPublicJwk } from "./jwk.ts";
-export { type DecodedJwt, decodeJwt, signJwt, type TokenSigningKey } from "./jwt.ts";
+export { decodeJwt, signJwt, type TokenSigningKey } from "./jwt.ts";
 export { authenticate, bearerToken, principalOf, requireRole } from "./middleware.ts";
 export { type BearerAuthOptions, bearerAuth } from "./openapi.ts";
 export {
