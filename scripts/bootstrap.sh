@@ -2,8 +2,8 @@
 # Installs everything the project needs on a machine that has only Node, Java, Maven, Go, Python 3
 # and apt: Debian packages for Redis, Sentinel and MariaDB, pnpm, the workspace's npm packages
 # (including Node 24 itself, from the npm registry), the Kafka broker's jars from Maven Central,
-# schemathesis from PyPI (for the API fuzz test), and Helm (built with Go from the module proxy) for
-# the chart checks when called with --with-helm (./dev test).
+# schemathesis from PyPI (for the API fuzz test), and, when called with --with-helm (./dev test), Helm
+# and a Kubernetes control plane (built with Go from the module proxy) for the chart checks.
 # Idempotent: a second run only checks.
 source "$(dirname "$0")/infra/lib.sh"
 cd "$ROOT"
@@ -30,15 +30,20 @@ esac
 
 "$ROOT/scripts/infra/infra.sh" install
 
-# Helm, for the chart checks in scripts/k8s (helm lint and helm template, offline): built from source
-# with Go through the module proxy into .local/bin, once; later runs only read the binary's build info.
-helm_version=v3.22.0
+# Helm, for the chart checks in scripts/k8s (lint and template offline, install on the test's own API
+# server): built from source with Go through the module proxy into .local/bin, once; later runs only
+# read the binary's build info. Helm 4 built this way assumes the Kubernetes version of the client-go
+# it was built with (1.37), where Helm 3 assumed 1.20.
+helm_version=v4.3.2
 helm_bin="$ROOT/.local/bin/helm"
-if [ "${1:-}" = --with-helm ] && ! go version -m "$helm_bin" 2>/dev/null | grep -q "^[[:space:]]mod[[:space:]]helm.sh/helm/v3[[:space:]]$helm_version[[:space:]]"; then
+if [ "${1:-}" = --with-helm ] && ! go version -m "$helm_bin" 2>/dev/null | grep -q "^[[:space:]]mod[[:space:]]helm.sh/helm/v4[[:space:]]$helm_version[[:space:]]"; then
   command -v go >/dev/null || die "Go is needed to build helm $helm_version"
   log "building helm $helm_version (go install, a few minutes the first time)"
-  GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$helm_version" >&2
+  GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "helm.sh/helm/v4/cmd/helm@$helm_version" >&2
 fi
+# etcd and the Kubernetes control plane for the chart's install test (scripts/k8s/kube.sh): the
+# binaries are built once into .local/kube/bin and rebuilt only when infra/kube changes.
+[ "${1:-}" = --with-helm ] && "$ROOT/scripts/k8s/kube.sh" install
 "$ROOT/scripts/edge.sh" install
 
 # schemathesis (PyPI), which fuzzes every service from its OpenAPI document in the tests: a venv in

@@ -1,5 +1,5 @@
-// Runs the Helm binary that scripts/bootstrap.sh installs (.local/bin/helm), offline: lint and
-// template only, never a cluster.
+// Runs the Helm binary that scripts/bootstrap.sh installs (.local/bin/helm): lint and template
+// offline, and install only on the test's own API server (scripts/k8s/apiserver.test.ts).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -27,19 +27,23 @@ export interface HelmResult {
   stderr: string;
 }
 
-export function helm(args: readonly string[]): HelmResult {
-  const result = spawnSync(helmBinary(), args, {
-    encoding: "utf8",
-    cwd: repoRoot,
-    // Nothing from the user's Helm configuration (repositories, plugins, registries) takes part.
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      HELM_CACHE_HOME: path.join(repoRoot, ".local", "helm", "cache"),
-      HELM_CONFIG_HOME: path.join(repoRoot, ".local", "helm", "config"),
-      HELM_DATA_HOME: path.join(repoRoot, ".local", "helm", "data"),
-    },
-  });
+/**
+ * Nothing from the user's Helm configuration (repositories, plugins, registries, kubeconfig) takes
+ * part; a cluster only when its kubeconfig is given.
+ */
+export function helmEnv(kubeconfig?: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: process.env.HOME ?? "/tmp",
+    HELM_CACHE_HOME: path.join(repoRoot, ".local", "helm", "cache"),
+    HELM_CONFIG_HOME: path.join(repoRoot, ".local", "helm", "config"),
+    HELM_DATA_HOME: path.join(repoRoot, ".local", "helm", "data"),
+    ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }),
+  };
+}
+
+export function helm(args: readonly string[], kubeconfig?: string): HelmResult {
+  const result = spawnSync(helmBinary(), args, { encoding: "utf8", cwd: repoRoot, env: helmEnv(kubeconfig) });
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
