@@ -43,7 +43,9 @@ if [ "${1:-}" = --with-helm ] && ! go version -m "$helm_bin" 2>/dev/null | grep 
 fi
 # etcd and the Kubernetes control plane for the chart's install test (scripts/k8s/kube.sh): the
 # binaries are built once into .local/kube/bin and rebuilt only when infra/kube changes.
-[ "${1:-}" = --with-helm ] && "$ROOT/scripts/k8s/kube.sh" install
+if [ "${1:-}" = --with-helm ]; then
+  "$ROOT/scripts/k8s/kube.sh" install
+fi
 "$ROOT/scripts/edge.sh" install
 
 # schemathesis (PyPI), which fuzzes every service from its OpenAPI document in the tests: a venv in
