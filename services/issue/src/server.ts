@@ -9,7 +9,7 @@ import { shutdownTelemetry } from "@coupon/telemetry";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import { createCouponTermsLoader } from "./adapters/coupon-terms-loader.ts";
 import { createKafkaIssuedPublisher } from "./adapters/kafka-issued-publisher.ts";
-import { createOutboxRelay, relayMetrics } from "./adapters/outbox-relay.ts";
+import { createOutboxRelay, outboxBacklogMetrics, relayMetrics } from "./adapters/outbox-relay.ts";
 import { createRedisIssuanceStore } from "./adapters/redis-issuance-store.ts";
 import { buildApp } from "./app.ts";
 import { startWorkers, workerMetrics } from "./cluster.ts";
@@ -105,10 +105,14 @@ if (config.RELAY_ENABLED && !worker) {
     clusterPollMs: config.RELAY_CLUSTER_POLL_MS,
     metrics: relayMetrics(registry),
   });
+  // Not the relay's connection, which blocks on XREADGROUP: a scrape would wait behind it.
+  const metricsRedis = createRedis(config, "issue-outbox-metrics", { commandTimeout: 2_000 });
+  outboxBacklogMetrics(registry, metricsRedis);
   relay.start();
   shutdown.add({ name: "outbox-relay", run: () => relay.stop() });
   shutdown.add({ name: "kafka", run: () => producer.disconnect() });
   shutdown.add({ name: "relay-redis", run: () => closeRedis(relayRedis) });
+  shutdown.add({ name: "metrics-redis", run: () => closeRedis(metricsRedis) });
 }
 if (redis) {
   const client = redis;

@@ -13,7 +13,12 @@ import { Counter, Registry } from "prom-client";
 import { Agent } from "undici";
 import { createCouponTermsLoader } from "../src/adapters/coupon-terms-loader.ts";
 import { createKafkaIssuedPublisher } from "../src/adapters/kafka-issued-publisher.ts";
-import { createOutboxRelay, type IssuedPublisher, type OutboxRelay } from "../src/adapters/outbox-relay.ts";
+import {
+  createOutboxRelay,
+  type IssuedPublisher,
+  type OutboxRelay,
+  type RelayMetrics,
+} from "../src/adapters/outbox-relay.ts";
 import { createRedisIssuanceStore } from "../src/adapters/redis-issuance-store.ts";
 import { buildApp } from "../src/app.ts";
 import { createIssueCoupon } from "../src/domain/issue-coupon.ts";
@@ -39,7 +44,12 @@ export interface Harness {
   /** Acceptances that came back after their request had been answered 503. */
   unannounced(): Promise<number>;
   post(body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }>;
-  startRelay(options?: { consumer?: string; publisher?: IssuedPublisher; claimIdleMs?: number }): OutboxRelay;
+  startRelay(options?: {
+    consumer?: string;
+    publisher?: IssuedPublisher;
+    claimIdleMs?: number;
+    metrics?: RelayMetrics;
+  }): OutboxRelay;
   /**
    * Reads the topic from the beginning until `count` records that `where` accepts (all, by default)
    * arrived, or the timeout passed.
@@ -208,7 +218,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       } as RequestInit);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
-    startRelay({ consumer = "relay-a", publisher, claimIdleMs = 30_000 } = {}) {
+    startRelay({ consumer = "relay-a", publisher, claimIdleMs = 30_000, metrics } = {}) {
       const relayRedis = createRedis(redisEnv, consumer, { enableAutoPipelining: false });
       relayConnections.push(relayRedis);
       let chosen = publisher;
@@ -229,6 +239,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
         claimIdleMs,
         maxBackoffMs: 500,
         clusterPollMs: 20,
+        ...(metrics ? { metrics } : {}),
       });
       relay.start();
       relays.push(relay);

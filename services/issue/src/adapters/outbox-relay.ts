@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type CouponIssued, couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import type { Logger } from "@coupon/logging";
 import { isCluster, luaScript, type Redis } from "@coupon/redis";
-import { Counter, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { toCouponIssued } from "../domain/outbox-entry.ts";
 
 export interface PublishedRecord {
@@ -21,6 +21,8 @@ export interface RelayMetrics {
   published(count: number): void;
   failed(): void;
   malformed(count: number): void;
+  /** One batch handed to Kafka and acknowledged: how many records, in how long. */
+  batch(size: number, seconds: number): void;
 }
 
 export function relayMetrics(registry: Registry): RelayMetrics {
@@ -39,11 +41,86 @@ export function relayMetrics(registry: Registry): RelayMetrics {
     help: "Outbox entries that are not issuances, moved to their coupon's malformed stream",
     registers: [registry],
   });
+  const batchSize = new Histogram({
+    name: "outbox_relay_batch_size",
+    help: "Issuances per batch published to Kafka",
+    buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [registry],
+  });
+  const publishDuration = new Histogram({
+    name: "outbox_relay_publish_duration_seconds",
+    help: "Time from sending a batch to Kafka to its acknowledgement (acks=all)",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   return {
     published: (count) => published.inc(count),
     failed: () => failures.inc(),
     malformed: (count) => malformed.inc(count),
+    batch(size, seconds) {
+      batchSize.observe(size);
+      publishDuration.observe(seconds);
+    },
   };
+}
+
+/**
+ * The outbox's backlog, read from Redis when /metrics is scraped: entries not yet relayed over
+ * every coupon's stream, and the age of the oldest (its id is the time it was accepted). An alert
+ * on the age catches a relay that stopped, whatever the rate. While Redis cannot be read the
+ * gauges keep their last values: the scrape itself must not fail.
+ */
+export function outboxBacklogMetrics(registry: Registry, redis: Redis): void {
+  let last = { entries: 0, oldestAgeSeconds: 0 };
+  let read: Promise<typeof last> | undefined;
+  // Both gauges are collected by one scrape: one pass over the streams serves both.
+  const backlog = () => {
+    read ??= readBacklog(redis)
+      .then(
+        (now) => {
+          last = now;
+          return now;
+        },
+        () => last,
+      )
+      .finally(() => {
+        read = undefined;
+      });
+    return read;
+  };
+  new Gauge({
+    name: "outbox_backlog_entries",
+    help: "Accepted issuances in the outbox streams, not yet relayed to Kafka",
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).entries);
+    },
+  });
+  new Gauge({
+    name: "outbox_oldest_entry_age_seconds",
+    help: "Age of the oldest entry in the outbox streams (0 when they are empty)",
+    registers: [registry],
+    async collect() {
+      this.set((await backlog()).oldestAgeSeconds);
+    },
+  });
+}
+
+async function readBacklog(redis: Redis): Promise<{ entries: number; oldestAgeSeconds: number }> {
+  const couponIds = await redis.smembers(OUTBOX_REGISTRY_KEY);
+  let entries = 0;
+  let oldestMs = Number.POSITIVE_INFINITY;
+  for (const couponId of couponIds) {
+    const stream = couponKeys(Number(couponId)).outbox;
+    const [length, first] = await Promise.all([
+      redis.xlen(stream),
+      redis.xrange(stream, "-", "+", "COUNT", 1),
+    ]);
+    entries += length;
+    const id = first[0]?.[0];
+    if (id) oldestMs = Math.min(oldestMs, Number(id.split("-")[0]));
+  }
+  return { entries, oldestAgeSeconds: entries > 0 ? Math.max(0, (Date.now() - oldestMs) / 1000) : 0 };
 }
 
 export interface OutboxRelayOptions {
@@ -227,7 +304,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (parsed) records.push(parsed);
       else malformed.push(entry);
     }
-    if (records.length > 0) await options.publisher.publish(records);
+    if (records.length > 0) {
+      const started = performance.now();
+      await options.publisher.publish(records);
+      options.metrics?.batch(records.length, (performance.now() - started) / 1000);
+    }
     if (malformed.length > 0) await moveAside(malformed);
     await settle(entries);
     options.metrics?.published(records.length);
