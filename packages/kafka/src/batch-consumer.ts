@@ -1,4 +1,5 @@
 import type { EachBatchPayload, Kafka } from "kafkajs";
+import type { ProcessedBatch } from "./batch-handler.ts";
 
 export interface BatchConsumerOptions {
   kafka: Kafka;
@@ -13,6 +14,7 @@ export interface BatchConsumerOptions {
   heartbeatInterval: number;
   /** Called when the consumer crashed and kafkajs gave up on it: it consumes no more. */
   onCrash: (error: Error) => void;
+  onBatchProcessed?: (batch: ProcessedBatch) => void;
 }
 
 export interface BatchConsumer {
@@ -38,6 +40,18 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
     crash = payload.error;
     options.onCrash(payload.error);
   });
+  const { onBatchProcessed } = options;
+  if (onBatchProcessed) {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      onBatchProcessed({
+        topic: payload.topic,
+        partition: payload.partition,
+        lag: Number(payload.offsetLag),
+        size: payload.batchSize,
+        durationMs: payload.duration,
+      }),
+    );
+  }
   await consumer.connect();
   try {
     // A group without committed offsets (a new deployment, a new topic) must not skip what is there.

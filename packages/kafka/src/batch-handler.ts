@@ -44,6 +44,17 @@ export interface ConsumerEvents {
   retried?(source: string): void;
   deadLettered?(source: string, kind: DeadLetterKind): void;
   storeUnavailable?(source: string): void;
+  /** A fetched batch was handled: how far its partition's consumer is behind, and how long it took. */
+  batchProcessed?(source: string, batch: ProcessedBatch): void;
+}
+
+export interface ProcessedBatch {
+  topic: string;
+  partition: number;
+  /** Records between the batch's last offset and the partition's high watermark. */
+  lag: number;
+  size: number;
+  durationMs: number;
 }
 
 type LogFn = (fields: Record<string, unknown>, message: string) => void;

@@ -6,6 +6,7 @@ export {
   type IncomingRecord,
   type LogNames,
   type Parsed,
+  type ProcessedBatch,
   type RecordLogger,
   type Store,
   type StoreResult,

@@ -100,6 +100,9 @@ export async function startRetryingConsumer<T>(
         sessionTimeout,
         heartbeatInterval,
         onCrash: options.onCrash,
+        ...(options.events?.batchProcessed
+          ? { onBatchProcessed: (batch) => options.events?.batchProcessed?.(source, batch) }
+          : {}),
       }),
     );
   };

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
 /** Which consumer counted: the one on `coupon.issued` or the one on its retry topic. */
 export type Source = "issued" | "retry";
@@ -10,6 +10,8 @@ export interface ConsumerMetrics {
   deadLettered: Counter<"source" | "kind">;
   databaseUnavailable: Counter<"source">;
   insertDuration: Histogram<"statement">;
+  lag: Gauge<"topic" | "partition">;
+  batchDuration: Histogram<"source">;
 }
 
 export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
@@ -50,6 +52,19 @@ export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
       help: "Duration of INSERT statements: one per batch, or one per row while isolating a rejected row",
       labelNames: ["statement"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    lag: new Gauge({
+      name: "issue_consumer_lag_records",
+      help: "Records behind the partition's high watermark after the last batch handled",
+      labelNames: ["topic", "partition"] as const,
+      registers,
+    }),
+    batchDuration: new Histogram({
+      name: "issue_consumer_batch_duration_seconds",
+      help: "Time to handle one fetched batch: store, route rejects, commit",
+      labelNames: ["source"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
   };

@@ -53,6 +53,22 @@ describe("issue-consumer on coupon.issued", () => {
     const issuedAt = new Map(batch.map((i) => [i.userId, i.issuedAt]));
     expect(rows.every((r) => r.issuedAt.toISOString() === issuedAt.get(r.userId.toString()))).toBe(true);
     expect((await running.counter("issue_consumer_records_persisted_total")) - persistedBefore).toBe(50);
+    // Caught up: each partition that had a batch reports no lag, and the batches were timed.
+    const lagOfTopic = async () =>
+      (
+        (await running.registry.getMetricsAsJSON()).find((m) => m.name === "issue_consumer_lag_records")
+          ?.values ?? []
+      ).filter((v) => v.labels.topic === bed.topics.issued);
+    // The batch is reported once its handler has returned, a moment after its rows are in.
+    await expect.poll(async () => (await lagOfTopic()).length).toBeGreaterThan(0);
+    const lag = await lagOfTopic();
+    const metrics = await running.registry.getMetricsAsJSON();
+    expect(lag.every((v) => v.value === 0)).toBe(true);
+    const batches = metrics.find((m) => m.name === "issue_consumer_batch_duration_seconds")?.values ?? [];
+    const timed = batches.find(
+      (v) => (v as { metricName?: string }).metricName?.endsWith("_count") && v.labels.source === "issued",
+    );
+    expect(timed?.value).toBeGreaterThan(0);
   });
 
   it("when the same records are delivered again, then the rows stay as they were and each counts as a duplicate", async () => {
