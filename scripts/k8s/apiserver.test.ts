@@ -96,14 +96,13 @@ function background(
 }
 
 interface JobStatus {
-  metadata: { name: string; creationTimestamp: string };
+  metadata: { name: string };
   status?: { conditions?: { type: string; status: string }[] };
 }
 
 /**
- * Waits for the migration hook's Job of a release, checks that no Deployment of the release exists
- * yet (the hook runs first), and marks the Job complete as the Job controller would after its pod
- * succeeded. Returns the Job's name.
+ * Waits for the migration hook's Job of a release and marks it complete as the Job controller would
+ * after its pod succeeded. Returns the Job's name and the Deployments that existed when it appeared.
  */
 async function markMigrationComplete(
   namespace: string,
