@@ -6,7 +6,7 @@ import { serve } from "@coupon/http";
 import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
 import { shutdownTelemetry } from "@coupon/telemetry";
-import { Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
 import { createPrismaCouponRepository } from "./adapters/prisma-coupon-repository.ts";
 import { createRedisCouponCache } from "./adapters/redis-coupon-cache.ts";
 import { createRedisIssuedCounter } from "./adapters/redis-issued-counter.ts";
@@ -47,6 +47,13 @@ const catalog = createCouponCatalog({
   terms: createRedisTermsInForce(redis),
   logger,
 });
+const registry = new Registry();
+// Set only by the replica that writes: an alert compares the newest of them with the time.
+const writeBackSucceeded = new Gauge({
+  name: "coupon_write_back_last_success_timestamp_seconds",
+  help: "When this replica last completed a write-back round as the lease holder (Unix seconds)",
+  registers: [registry],
+});
 const writeBack = createWriteBackJob({
   lease: createRedisLease(redis, {
     key: WRITE_BACK_LEASE_KEY,
@@ -59,11 +66,12 @@ const writeBack = createWriteBackJob({
   intervalMs: config.WRITE_BACK_INTERVAL_MS,
   graceMs: config.WRITE_BACK_GRACE_MS,
   logger,
+  succeeded: (at) => writeBackSucceeded.set(at.getTime() / 1000),
 });
 
 const app = buildApp({
   logger,
-  registry: new Registry(),
+  registry,
   isAccepting: shutdown.isAccepting,
   readinessChecks: {
     database: () => prisma.$queryRaw`SELECT 1`,

@@ -26,6 +26,8 @@ interface Replica {
   job: WriteBackJob;
   /** Rounds in which this replica read the coupons to write back, i.e. rounds it led. */
   rounds: () => number;
+  /** Rounds it reported as written (the last-success gauge's source). */
+  succeeded: () => number;
   redis: Redis;
 }
 
@@ -33,6 +35,7 @@ interface Replica {
 function replica(leaseKey: string, holder: string, intervalMs = 50): Replica {
   const redis = infra.connectRedis();
   let rounds = 0;
+  let succeeded = 0;
   const counted: CouponRepository = {
     ...repository,
     writeBackCandidates(now, endedAfter) {
@@ -47,8 +50,11 @@ function replica(leaseKey: string, holder: string, intervalMs = 50): Replica {
     intervalMs,
     graceMs: HOUR,
     logger: silentLogger,
+    succeeded: () => {
+      succeeded++;
+    },
   });
-  return { job, rounds: () => rounds, redis };
+  return { job, rounds: () => rounds, succeeded: () => succeeded, redis };
 }
 
 const newLeaseKey = () => `write-back-lease-${++leaseCount}`;
@@ -106,6 +112,8 @@ describe("write-back of issued counts", () => {
       const leader = a.rounds() > 0 ? a : b;
       const follower = leader === a ? b : a;
       expect(follower.rounds()).toBe(0);
+      expect(leader.succeeded()).toBeGreaterThan(0);
+      expect(follower.succeeded()).toBe(0);
       expect(await infra.redis.get(key)).toBe(leader === a ? "replica-a" : "replica-b");
     } finally {
       await Promise.all([a.job.stop(), b.job.stop()]);

@@ -10,6 +10,8 @@ export interface WriteBackJobOptions {
   /** How long after its event has ended a coupon is still written back, to catch the last issuances. */
   graceMs: number;
   logger: Logger;
+  /** Called after every round this instance wrote in (it held the lease), at its start time. */
+  succeeded?: (at: Date) => void;
   now?: () => Date;
 }
 
@@ -64,6 +66,7 @@ export function createWriteBackJob(options: WriteBackJobOptions): WriteBackJob {
     }
     if (updated > 0)
       logger.info({ updated, candidates: candidates.length }, "issued quantities written back");
+    options.succeeded?.(at);
     return true;
   }
 
