@@ -3,9 +3,9 @@
 import mariadb from "mariadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDatabaseUrl } from "../src/database-url.ts";
-import { describeDatabase, diffSchemas, type SchemaDescription } from "./schema-drift.ts";
 import { createTestDatabase, type TestDatabase } from "../src/testing.ts";
 import { describeSchemaText, readSchemaFile } from "./prisma-schema.ts";
+import { describeDatabase, diffSchemas, type SchemaDescription } from "./schema-drift.ts";
 
 describe("schema.prisma and the migrated database", () => {
   let db: TestDatabase;
