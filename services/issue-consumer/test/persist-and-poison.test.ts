@@ -50,6 +50,10 @@ describe("issue-consumer on coupon.issued", () => {
     const rows = await bed.prisma.couponIssue.findMany({ where: { couponId: 101n } });
     expect(rows.map((r) => r.userId.toString()).sort()).toEqual(batch.map((i) => i.userId).sort());
     expect(rows.every((r) => r.status === "ACTIVE")).toBe(true);
+    // Each row names the acceptance it comes from and its event.
+    const byUser = new Map(batch.map((i) => [i.userId, i]));
+    expect(rows.every((r) => r.issueId === byUser.get(r.userId.toString())?.issueId)).toBe(true);
+    expect(rows.every((r) => Number(r.eventId) === byUser.get(r.userId.toString())?.eventId)).toBe(true);
     const issuedAt = new Map(batch.map((i) => [i.userId, i.issuedAt]));
     expect(rows.every((r) => r.issuedAt.toISOString() === issuedAt.get(r.userId.toString()))).toBe(true);
     expect((await running.counter("issue_consumer_records_persisted_total")) - persistedBefore).toBe(50);

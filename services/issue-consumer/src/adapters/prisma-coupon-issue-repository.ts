@@ -26,9 +26,9 @@ export function createPrismaCouponIssueRepository(
       try {
         const rows = issuances.map(
           (issuance) =>
-            Prisma.sql`(${BigInt(issuance.couponId)}, ${BigInt(issuance.userId)}, ${toDatetime(issuance.issuedAt)})`,
+            Prisma.sql`(${issuance.issueId}, ${BigInt(issuance.couponId)}, ${BigInt(issuance.eventId)}, ${BigInt(issuance.userId)}, ${toDatetime(issuance.issuedAt)})`,
         );
-        return await prisma.$executeRaw`INSERT IGNORE INTO coupon_issues (coupon_id, user_id, issued_at) VALUES ${Prisma.join(rows)}`;
+        return await prisma.$executeRaw`INSERT IGNORE INTO coupon_issues (issue_id, coupon_id, event_id, user_id, issued_at) VALUES ${Prisma.join(rows)}`;
       } catch (error) {
         const message = describeDatabaseError(error);
         if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(message, { cause: error });
