@@ -338,8 +338,23 @@ describe("the chart on a real kube-apiserver", () => {
         const conditions = listHpas()[0]?.status?.conditions ?? [];
         return conditions.length > 0 ? conditions.map((c) => c.type) : undefined;
       });
+      const [autoscaler] = listHpas() as (K8sObject & {
+        spec: { minReplicas: number; scaleTargetRef: { name: string } };
+      })[];
       expect(listHpas()).toHaveLength(1);
       expect(conditions).toContain("AbleToScale");
+      // The chart leaves the Deployment's replicas to the HPA: the controller raises them to its minimum.
+      const replicas = await until("the HPA's minimum on its Deployment", () => {
+        const { spec } = kubectlJson<{ spec: { replicas: number } }>([
+          "-n",
+          namespace,
+          "get",
+          "deployment",
+          autoscaler?.spec.scaleTargetRef.name ?? "",
+        ]);
+        return spec.replicas === autoscaler?.spec.minReplicas ? spec.replicas : undefined;
+      });
+      expect(replicas).toBeGreaterThan(1);
     });
   });
 
