@@ -55,8 +55,6 @@ install_etcd() {
   # apt-get download + dpkg -x: the server binary alone, with no system service installed or started.
   local tmp
   tmp=$(mktemp -d)
-  # apt's download user must be able to write there.
-  chmod 755 "$tmp"
   if ! (cd "$tmp" && apt-get download etcd-server >&2); then
     log "apt-get update"
     apt-get update -qq >&2
