@@ -197,12 +197,14 @@ describe("the chart on a real kube-apiserver", () => {
   const pinned = path.join(schemasDir, "crds-pinned");
 
   // The releases we pin (Envoy Gateway v1.9.0 with its Gateway API bundle, Strimzi 1.1.0), and the
-  // Prometheus Operator's (0.93.0, no release of it is pinned) for the all-features ServiceMonitors.
+  // Prometheus Operator's (0.93.0, no release of it is pinned) for the all-features ServiceMonitors
+  // and PrometheusRule.
   const crdFiles = [
     ...readdirSync(pinned)
       .sort()
       .map((file) => path.join(pinned, file)),
     path.join(schemasDir, "crds", "prometheus-operator.servicemonitors.yaml"),
+    path.join(schemasDir, "crds", "prometheus-operator.prometheusrules.yaml"),
   ];
 
   beforeAll(() => {
@@ -229,6 +231,7 @@ describe("the chart on a real kube-apiserver", () => {
         "kafkanodepools.kafka.strimzi.io",
         "kafkatopics.kafka.strimzi.io",
         "servicemonitors.monitoring.coreos.com",
+        "prometheusrules.monitoring.coreos.com",
       ]),
     );
   });

@@ -86,7 +86,28 @@ export function toJsonSchema(node: unknown): unknown {
   return out;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, validateFormats: false });
+/**
+ * CRD patterns are Go regular expressions (RE2). The one construct JavaScript lacks that the CRDs
+ * use is a leading inline flag group such as `(?i)` (Prometheus Operator's PrometheusRule): it
+ * becomes the RegExp's own flag.
+ */
+function goRegExp(pattern: string, flags: string): RegExp {
+  const inline = /^(\^?)\(\?([imsU]+)\)/.exec(pattern);
+  if (!inline) return new RegExp(pattern, flags);
+  const extra = [...(inline[2] as string)].filter((flag) => "ims".includes(flag)).join("");
+  const rest = `${inline[1]}${pattern.slice(inline[0].length)}`;
+  return new RegExp(rest, [...new Set(flags + extra)].join(""));
+}
+// Only ajv's standalone code generation (unused here) reads it; ajv's type requires it.
+goRegExp.code = "goRegExp";
+
+const ajv = new Ajv({
+  allErrors: true,
+  strict: false,
+  useDefaults: true,
+  validateFormats: false,
+  code: { regExp: goRegExp },
+});
 
 function compiled(kind: CustomKind): ValidateFunction {
   kind.validate ??= ajv.compile(toJsonSchema(kind.schema) as object);

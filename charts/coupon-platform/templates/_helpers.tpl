@@ -89,6 +89,17 @@ SHUTDOWN_DEADLINE_MS: {{ .ctx.Values.config.shutdownDeadlineMs | quote }}
 SHUTDOWN_DRAIN_DELAY_MS: {{ .ctx.Values.config.shutdownDrainDelayMs | quote }}
 {{- end -}}
 
+{{/* The standard OpenTelemetry variables (packages/telemetry reads them): none but the name unless an endpoint is set. */}}
+{{- define "coupon-platform.telemetryEnv" -}}
+OTEL_SERVICE_NAME: {{ .name | quote }}
+{{- with .ctx.Values.telemetry.otlpEndpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: {{ $.ctx.Values.telemetry.protocol | quote }}
+OTEL_TRACES_SAMPLER: "parentbased_traceidratio"
+OTEL_TRACES_SAMPLER_ARG: {{ $.ctx.Values.telemetry.sampleRatio | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* Redis through Sentinel (or a plain URL), as ConfigMap data. The password comes from a Secret: see redisSecretEnv. */}}
 {{- define "coupon-platform.redisEnv" -}}
 {{- if .Values.redis.url }}
@@ -160,7 +171,7 @@ NetworkPolicy. Usage: include "coupon-platform.service" (dict "ctx" $ "name" "us
 {{- $ctx := .ctx -}}
 {{- $svc := .svc -}}
 {{- $fullName := include "coupon-platform.componentName" . -}}
-{{- $configData := .env -}}
+{{- $configData := printf "%s\n%s" .env (include "coupon-platform.telemetryEnv" (dict "ctx" $ctx "name" .name)) -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
