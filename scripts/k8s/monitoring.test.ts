@@ -68,7 +68,7 @@ describe("alerts and dashboard", () => {
     const configMap = objects.find((o) => o.kind === "ConfigMap" && o.metadata.name?.endsWith("-dashboard"));
     expect(configMap?.metadata.labels?.grafana_dashboard).toBe("1");
     const dashboard = JSON.parse(
-      (configMap?.data as Record<string, string>)["coupon-platform.json"] ?? "",
+      (configMap?.data as Record<string, string> | undefined)?.["coupon-platform.json"] ?? "",
     ) as {
       uid: string;
       panels: { title: string; targets: { expr: string }[] }[];
