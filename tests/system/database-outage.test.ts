@@ -3,11 +3,11 @@
 // once the database is back every 201 becomes exactly one row.
 
 import { parseDatabaseUrl } from "@coupon/db";
-import { fireAll, mintTokens } from "@coupon/loadgen";
+
 import { TcpProxy, testEndpoints } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { persistedUsers } from "./audit.ts";
-import { openFlashSale, type System, startSystem } from "./system.ts";
+import { claimAll, openFlashSale, type System, startSystem, userTokens } from "./system.ts";
 
 const OUTAGE_MS = 90_000;
 const proxy = new TcpProxy(parseDatabaseUrl(testEndpoints().databaseServerUrl));
@@ -33,31 +33,18 @@ afterAll(async () => {
 
 describe("the whole system while the database is down for 90 s", () => {
   it("when MariaDB is unreachable for 90 s during a sale, then every request is still answered 201, and every 201 becomes exactly one row once it is back", async () => {
-    const { eventId, couponId } = await openFlashSale(system, 5_000);
-    const tokens = await mintTokens({
-      privateKeyPem: system.privateKeyPem,
-      issuer: "coupon-user-service",
-      audience: "coupon-platform",
-      firstUserId: 70_000,
-      count: 1_100,
-      expiresInSec: 600,
-    });
-    const body = JSON.stringify({ eventId, couponId });
-    const fire = (slice: string[]) =>
-      fireAll({
-        origin: system.services.issue.baseUrl,
-        path: "/coupon-issues",
-        concurrency: 20,
-        requests: slice.map((token) => ({ token, body })),
-      });
-    const answers = [...(await fire(tokens.slice(0, 100))).results];
+    const sale = await openFlashSale(system, 5_000);
+    const { eventId, couponId } = sale;
+    const tokens = await userTokens(system, 70_000, 1_100);
+    const fire = (slice: string[]) => claimAll(system, sale, slice, 20);
+    const answers = await fire(tokens.slice(0, 100));
 
     await proxy.close();
     const cutAt = Date.now();
     // Through the whole outage, a wave of requests every 10 s (and the coupon service, which needs
     // the database, says so).
     for (let wave = 0; wave < 10; wave++) {
-      answers.push(...(await fire(tokens.slice(100 + wave * 100, 200 + wave * 100))).results);
+      answers.push(...(await fire(tokens.slice(100 + wave * 100, 200 + wave * 100))));
       await new Promise((settle) =>
         setTimeout(settle, Math.max(0, cutAt + (wave + 1) * (OUTAGE_MS / 10) - Date.now())),
       );

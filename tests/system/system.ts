@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
 import { createKafka } from "@coupon/kafka";
+import { type FireResult, fireAll, mintTokens } from "@coupon/loadgen";
 import { repoRoot, type ServiceProcess, startService, testEndpoints } from "@coupon/testing";
 
 const run = promisify(execFile);
@@ -238,4 +239,33 @@ export async function openFlashSale(
     token,
   );
   return { eventId: event.eventId, couponId: coupon.couponId };
+}
+
+/** Tokens of the users firstUserId, firstUserId + 1, …, signed with the system's key as the user service signs them. */
+export function userTokens(system: System, firstUserId: number, count: number): Promise<string[]> {
+  return mintTokens({
+    privateKeyPem: system.privateKeyPem,
+    issuer: "coupon-user-service",
+    audience: "coupon-platform",
+    firstUserId,
+    count,
+    expiresInSec: 600,
+  });
+}
+
+/** One POST /coupon-issues for the coupon per token, straight to the issue service, `concurrency` at a time. */
+export async function claimAll(
+  system: System,
+  sale: { eventId: number; couponId: number },
+  tokens: readonly string[],
+  concurrency: number,
+): Promise<FireResult[]> {
+  const body = JSON.stringify(sale);
+  const { results } = await fireAll({
+    origin: system.services.issue.baseUrl,
+    path: "/coupon-issues",
+    concurrency,
+    requests: tokens.map((token) => ({ token, body })),
+  });
+  return results;
 }
