@@ -1,5 +1,6 @@
 // What one fault case did to the issuance, from the client's answers and the stores' contents
 // after the drain. Pure: the runner observes, this judges and renders.
+import { countBy } from "@coupon/loadgen";
 
 /** One user's request: the first answer, and the answer to its one retry if the first was neither. */
 export interface Answer {
@@ -77,17 +78,11 @@ export function judge(observation: CaseObservation): CaseOutcome {
   const rows = new Set(observation.rows);
   const accepted = new Set(observation.redisAccepted);
 
-  const byStatus: Record<string, number> = {};
-  const errorsByCode: Record<string, number> = {};
-  let fromMs = Number.POSITIVE_INFINITY;
-  let toMs = Number.NEGATIVE_INFINITY;
-  for (const answer of answers) {
-    byStatus[String(answer.status)] = (byStatus[String(answer.status)] ?? 0) + 1;
-    if (!isErrorAnswer(answer)) continue;
-    errorsByCode[answer.code] = (errorsByCode[answer.code] ?? 0) + 1;
-    fromMs = Math.min(fromMs, answer.sentAtMs);
-    toMs = Math.max(toMs, answer.doneAtMs);
-  }
+  const errors = answers.filter(isErrorAnswer);
+  const byStatus = countBy(answers, (answer) => String(answer.status));
+  const errorsByCode = countBy(errors, (answer) => answer.code);
+  const fromMs = Math.min(...errors.map((answer) => answer.sentAtMs));
+  const toMs = Math.max(...errors.map((answer) => answer.doneAtMs));
   const rowsWithout201 = [...rows].filter((user) => !created.has(user) && !createdOnRetry.has(user));
 
   return {
@@ -105,7 +100,7 @@ export function judge(observation: CaseObservation): CaseOutcome {
     byStatus,
     errorsByCode,
     errorWindow:
-      fromMs === Number.POSITIVE_INFINITY
+      errors.length === 0
         ? null
         : { fromMs: fromMs - observation.faultAtMs, toMs: toMs - observation.faultAtMs },
     faultDurationMs: observation.healedAtMs - observation.faultAtMs,
