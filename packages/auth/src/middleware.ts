@@ -1,4 +1,4 @@
-import { AppError } from "@coupon/http";
+import { AppError } from "@coupon/problems";
 import type { Request, RequestHandler } from "express";
 import type { Principal, Role } from "./claims.ts";
 import { AuthError, type JwtVerifier } from "./verifier.ts";

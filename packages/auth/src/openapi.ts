@@ -1,4 +1,4 @@
-import type { AuthSpec, Problems } from "@coupon/http";
+import type { Problems } from "@coupon/problems";
 import type { Role } from "./claims.ts";
 import { ACCESS_DENIED_CODE } from "./middleware.ts";
 import { AUTH_ERROR_CODES, KEYS_UNAVAILABLE_CODE } from "./verifier.ts";
@@ -11,7 +11,7 @@ export interface BearerAuthOptions {
 }
 
 /** What authenticate() (and requireRole()) answer, for a route's OpenAPI description. */
-export function bearerAuth({ role, remoteKeys }: BearerAuthOptions): AuthSpec {
+export function bearerAuth({ role, remoteKeys }: BearerAuthOptions): { problems: Problems } {
   const problems: Problems = {
     401: {
       codes: AUTH_ERROR_CODES,

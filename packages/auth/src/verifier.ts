@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { AppError, ServiceUnavailableError } from "@coupon/http";
+import { AppError, ServiceUnavailableError } from "@coupon/problems";
 import jwt from "jsonwebtoken";
 import { type Principal, principalFromClaims } from "./claims.ts";
 import { JwksUnavailableError, type KeyResolver } from "./remote-jwks.ts";

@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@coupon/logging";
 import { runWithLogContext } from "@coupon/logging";
+import { AppError, type ProblemDetails, problemType, ServiceUnavailableError } from "@coupon/problems";
 import express, { type Express } from "express";
 import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
-import { AppError, type ProblemDetails, problemType, ServiceUnavailableError } from "./errors.ts";
 import {
   type JsonRoute,
   parseJsonBody,

@@ -5,24 +5,12 @@ export {
   type ReadinessCheck,
   type ServiceAppDeps,
 } from "./app.ts";
-export {
-  AppError,
-  type AppErrorOptions,
-  type FieldError,
-  NotFoundError,
-  type ProblemDetails,
-  problemType,
-  ServiceUnavailableError,
-  ValidationError,
-} from "./errors.ts";
 export type { JsonAnswer, JsonRequest, JsonRoute } from "./json-route.ts";
 export type {
   ApiSpec,
   AuthSpec,
   HttpMethod,
   OperationSpec,
-  ProblemSpec,
-  Problems,
   SuccessSpec,
 } from "./openapi.ts";
 export {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import { AppError, type ProblemDetails } from "./errors.ts";
+import { AppError, type ProblemDetails } from "@coupon/problems";
 
 /** What a JSON route's handler sees of a request. */
 export interface JsonRequest {

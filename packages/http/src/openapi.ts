@@ -1,19 +1,9 @@
 import { STATUS_CODES } from "node:http";
+import { type ProblemSpec, type Problems, problemType } from "@coupon/problems";
 import type { Express } from "express";
 import { z } from "zod";
-import { problemType } from "./errors.ts";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
-
-/** The problem+json answers of one status that a route gives, by their `code`. */
-export interface ProblemSpec {
-  codes: readonly string[];
-  /** Headers that some of these answers carry (name → what it means). */
-  headers?: Readonly<Record<string, string>>;
-}
-
-/** Problem answers by status. */
-export type Problems = Readonly<Partial<Record<number, ProblemSpec>>>;
 
 export interface SuccessSpec {
   description: string;

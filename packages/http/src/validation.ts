@@ -1,5 +1,5 @@
+import { ValidationError } from "@coupon/problems";
 import type { z } from "zod";
-import { ValidationError } from "./errors.ts";
 
 /**
  * Validates request input against a schema; failures become a 400 naming every offending field.

@@ -1,11 +1,12 @@
 import { Writable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { createLogger } from "@coupon/logging";
+import { AppError } from "@coupon/problems";
 import { Registry } from "prom-client";
 import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AppError, createHttpApp, type HttpAppOptions, type JsonRoute, parseInput } from "../src/index.ts";
+import { createHttpApp, type HttpAppOptions, type JsonRoute, parseInput } from "../src/index.ts";
 
 const silent = createLogger({ service: "test", level: "silent" });
 

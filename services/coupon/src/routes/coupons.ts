@@ -1,4 +1,5 @@
-import { AppError, NotFoundError, parseInput, ServiceUnavailableError, ValidationError } from "@coupon/http";
+import { parseInput } from "@coupon/http";
+import { AppError, NotFoundError, ServiceUnavailableError, ValidationError } from "@coupon/problems";
 import type { Express } from "express";
 import { z } from "zod";
 import { DependencyUnavailableError } from "../domain/ports.ts";

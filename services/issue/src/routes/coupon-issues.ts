@@ -1,5 +1,6 @@
 import { bearerToken, type JwtVerifier } from "@coupon/auth";
-import { AppError, type JsonRoute, NotFoundError, parseInput, ServiceUnavailableError } from "@coupon/http";
+import { type JsonRoute, parseInput } from "@coupon/http";
+import { AppError, NotFoundError, ServiceUnavailableError } from "@coupon/problems";
 import type { Counter } from "prom-client";
 import { z } from "zod";
 import {

@@ -1,5 +1,6 @@
 import { authenticate, type JwtVerifier, principalOf, requireRole } from "@coupon/auth";
-import { AppError, NotFoundError, parseInput } from "@coupon/http";
+import { parseInput } from "@coupon/http";
+import { AppError, NotFoundError } from "@coupon/problems";
 import { type Request, Router } from "express";
 import { Counter, type Registry } from "prom-client";
 import { z } from "zod";
