@@ -65,8 +65,8 @@ export async function startSystem(
 ): Promise<System> {
   const id = randomUUID().slice(0, 8);
   const database = await createTestDatabase({
+    serverUrl: options.databaseServerUrl ?? testEndpoints().databaseServerUrl,
     label: `system_${label}`,
-    ...(options.databaseServerUrl ? { serverUrl: options.databaseServerUrl } : {}),
   });
   const keyDir = await mkdtemp(join(tmpdir(), "system-keys-"));
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });

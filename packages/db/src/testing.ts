@@ -2,7 +2,6 @@
 // database on the test MariaDB instance (INFRA_INSTANCE=test scripts/infra/mariadb.sh start), so
 // test files run in parallel without seeing each other's rows.
 import { randomBytes } from "node:crypto";
-import { testEndpoints } from "@coupon/testing";
 import mariadb from "mariadb";
 import { parseDatabaseUrl, withDatabase } from "./database-url.ts";
 import { migrateDatabase } from "./migrate.ts";
@@ -17,8 +16,8 @@ export interface TestDatabase {
 }
 
 export interface CreateTestDatabaseOptions {
-  /** The MariaDB server to create the database on; the test instance's unless given. */
-  serverUrl?: string;
+  /** The MariaDB server to create the database on: the test instance's is `testEndpoints().databaseServerUrl`. */
+  serverUrl: string;
   /** Part of the database name that says who made it, e.g. the test file's name. */
   label?: string;
   /** Apply the migrations (default true); false gives an empty database. */
@@ -26,8 +25,8 @@ export interface CreateTestDatabaseOptions {
 }
 
 /** Creates a uniquely named, migrated database on the server and returns its URL and a drop(). */
-export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
-  const serverUrl = options.serverUrl ?? testEndpoints().databaseServerUrl;
+export async function createTestDatabase(options: CreateTestDatabaseOptions): Promise<TestDatabase> {
+  const { serverUrl } = options;
   const label = (options.label ?? "db")
     .toLowerCase()
     .replace(/\.test\.ts$|\.ts$/, "")

@@ -1,4 +1,6 @@
 // Prisma 7 with the MariaDB driver adapter against a real, freshly migrated database.
+
+import { testEndpoints } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPrismaClient, Prisma, type PrismaClient } from "../src/index.ts";
 import { createTestDatabase, type TestDatabase } from "../src/testing.ts";
@@ -11,7 +13,10 @@ describe.each([
   let prisma: PrismaClient;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ label: "prisma_roundtrip" });
+    db = await createTestDatabase({
+      serverUrl: testEndpoints().databaseServerUrl,
+      label: "prisma_roundtrip",
+    });
     prisma = createPrismaClient(db.url, { poolSize: 4, textProtocol });
   });
 

@@ -1,5 +1,7 @@
 // schema.prisma and the SQL migrations must describe the same database. The migrations are applied to
 // a fresh database, which is then compared with schema.prisma, table by table and column by column.
+
+import { testEndpoints } from "@coupon/testing";
 import mariadb from "mariadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDatabaseUrl } from "../src/database-url.ts";
@@ -12,7 +14,7 @@ describe("schema.prisma and the migrated database", () => {
   let migrated: SchemaDescription;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ label: "schema_drift" });
+    db = await createTestDatabase({ serverUrl: testEndpoints().databaseServerUrl, label: "schema_drift" });
     const { host, port, user, password, database } = parseDatabaseUrl(db.url);
     const conn = await mariadb.createConnection({ host, port, user, password, database });
     try {

@@ -22,7 +22,7 @@ let database: TestDatabase;
 let traced: Traced;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ label: "telemetry" });
+  database = await createTestDatabase({ serverUrl: testEndpoints().databaseServerUrl, label: "telemetry" });
   const endpoints = testEndpoints();
   const stdout = await new Promise<string>((done, fail) =>
     execFile(

@@ -10,7 +10,10 @@ describeServiceContract({
   service: "coupon",
   requiredVariable: "DATABASE_URL",
   validEnv: async () => {
-    database ??= await createTestDatabase({ label: "coupon_process" });
+    database ??= await createTestDatabase({
+      serverUrl: testEndpoints().databaseServerUrl,
+      label: "coupon_process",
+    });
     issuer ??= await startTestTokenIssuer();
     return {
       DATABASE_URL: database.url,

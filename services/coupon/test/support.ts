@@ -35,7 +35,10 @@ export interface TestInfra {
 }
 
 export async function startInfra(label: string): Promise<TestInfra> {
-  const database: TestDatabase = await createTestDatabase({ label });
+  const database: TestDatabase = await createTestDatabase({
+    serverUrl: testEndpoints().databaseServerUrl,
+    label,
+  });
   const prisma = createPrismaClient(database.url, { poolSize: 4 });
   const prefix = `test:${label}:${randomUUID()}:`;
   const clients: Redis[] = [];

@@ -52,7 +52,10 @@ export async function createTestBed(label: string): Promise<TestBed> {
     ],
     waitForLeaders: true,
   });
-  const database = await createTestDatabase({ label: `consumer_${label}` });
+  const database = await createTestDatabase({
+    serverUrl: testEndpoints().databaseServerUrl,
+    label: `consumer_${label}`,
+  });
   const prisma = createPrismaClient(database.url, { poolSize: 2, textProtocol: true });
   const groups = {
     KAFKA_CONSUMER_GROUP: `test-${label}-${runId}`,

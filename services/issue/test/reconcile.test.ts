@@ -15,7 +15,7 @@ let prisma: PrismaClient;
 let redis: Redis;
 
 beforeAll(async () => {
-  db = await createTestDatabase({ label: "reconcile" });
+  db = await createTestDatabase({ serverUrl: testEndpoints().databaseServerUrl, label: "reconcile" });
   prisma = createPrismaClient(db.url);
   redis = createRedis(
     { REDIS_URL: testEndpoints().redisUrl, REDIS_SENTINEL_MASTER: "x", REDIS_KEY_PREFIX: prefix },

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { couponKeys } from "@coupon/contracts";
 import { createPrismaClient, type PrismaClient } from "@coupon/db";
 import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
-import { ownRedisCluster } from "@coupon/testing";
+import { ownRedisCluster, testEndpoints } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, openCoupon, startHarness } from "./harness.ts";
 
@@ -19,7 +19,7 @@ let coupons: number[];
 
 beforeAll(async () => {
   await cluster.start();
-  db = await createTestDatabase({ label: "redis-cluster" });
+  db = await createTestDatabase({ serverUrl: testEndpoints().databaseServerUrl, label: "redis-cluster" });
   prisma = createPrismaClient(db.url, { poolSize: 2 });
   const now = new Date();
   const event = await prisma.event.create({

@@ -20,7 +20,10 @@ let proxy: TcpProxy;
 let service: ServiceProcess;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ label: "user_db_outage" });
+  database = await createTestDatabase({
+    serverUrl: testEndpoints().databaseServerUrl,
+    label: "user_db_outage",
+  });
   proxy = new TcpProxy(parseDatabaseUrl(database.url));
   await proxy.open();
   const viaProxy = new URL(database.url);

@@ -12,7 +12,10 @@ describeServiceContract({
   service: "user",
   requiredVariable: "JWT_PRIVATE_KEY_FILE",
   validEnv: async () => {
-    database ??= await createTestDatabase({ label: "user_process" });
+    database ??= await createTestDatabase({
+      serverUrl: testEndpoints().databaseServerUrl,
+      label: "user_process",
+    });
     if (!keyDir) {
       keyDir = mkdtempSync(join(tmpdir(), "user-process-"));
       const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });

@@ -58,7 +58,7 @@ export function useUserServiceTestContext(label: string): UserServiceTestContext
   const ctx = {} as UserServiceTestContext;
 
   beforeAll(async () => {
-    ctx.db = await createTestDatabase({ label });
+    ctx.db = await createTestDatabase({ serverUrl: testEndpoints().databaseServerUrl, label });
     ctx.prisma = createPrismaClient(ctx.db.url, { poolSize: 4 });
     const { redisUrl } = testEndpoints();
     cleanup = createRedis(
