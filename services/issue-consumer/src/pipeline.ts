@@ -6,7 +6,7 @@ import type { Kafka } from "kafkajs";
 import type { Registry } from "prom-client";
 import { createPrismaCouponIssueRepository } from "./adapters/prisma-coupon-issue-repository.ts";
 import type { Config } from "./config.ts";
-import { DatabaseUnavailableError, type IssuanceStore, persistIssuances } from "./domain/persist.ts";
+import { DatabaseUnavailableError, type CouponIssueRepository, persistIssuances } from "./domain/persist.ts";
 import { classifyRecord } from "./domain/record.ts";
 import { type ConsumerMetrics, createConsumerMetrics, type Source } from "./metrics.ts";
 
@@ -87,7 +87,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
 }
 
 /** One multi-row insert per chunk (row by row to single out what the database refuses), counted. */
-function storeIssuances(repository: IssuanceStore, metrics: ConsumerMetrics) {
+function storeIssuances(repository: CouponIssueRepository, metrics: ConsumerMetrics) {
   return async (issuances: readonly CouponIssued[], source: string): Promise<StoreResult> => {
     try {
       const result = await persistIssuances(

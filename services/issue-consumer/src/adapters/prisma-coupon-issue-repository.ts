@@ -1,6 +1,6 @@
 import type { CouponIssued } from "@coupon/contracts";
 import { describeDatabaseError, isDatabaseUnavailable, Prisma, type PrismaClient } from "@coupon/db";
-import { DatabaseUnavailableError, type IssuanceStore } from "../domain/persist.ts";
+import { DatabaseUnavailableError, type CouponIssueRepository } from "../domain/persist.ts";
 
 export interface PrismaCouponIssueRepositoryOptions {
   /** Called after every INSERT statement, successful or not, with its row count and duration. */
@@ -19,7 +19,7 @@ const toDatetime = (iso: string) => new Date(iso).toISOString().slice(0, 23).rep
 export function createPrismaCouponIssueRepository(
   prisma: PrismaClient,
   options: PrismaCouponIssueRepositoryOptions = {},
-): IssuanceStore {
+): CouponIssueRepository {
   return {
     async insertAll(issuances: readonly CouponIssued[]): Promise<number> {
       const started = process.hrtime.bigint();

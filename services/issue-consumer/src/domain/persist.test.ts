@@ -1,6 +1,6 @@
 import type { CouponIssued } from "@coupon/contracts";
 import { describe, expect, it } from "vitest";
-import { DatabaseUnavailableError, type IssuanceStore, persistIssuances } from "./persist.ts";
+import { DatabaseUnavailableError, type CouponIssueRepository, persistIssuances } from "./persist.ts";
 
 const issuance = (userId: string): CouponIssued => ({
   issueId: `id-${userId}`,
@@ -11,7 +11,7 @@ const issuance = (userId: string): CouponIssued => ({
 });
 
 /** A table with a unique key on the user, which refuses some users and can become unreachable. */
-class TableStore implements IssuanceStore {
+class InMemoryTable implements CouponIssueRepository {
   readonly rows = new Set<string>();
   readonly statements: string[][] = [];
   refused = new Set<string>();
@@ -32,66 +32,66 @@ const self = (i: CouponIssued) => i;
 
 describe("persistIssuances", () => {
   it("when every row is accepted, then one statement stores the batch and counts what was already there", async () => {
-    const store = new TableStore();
-    store.rows.add("2");
+    const table = new InMemoryTable();
+    table.rows.add("2");
 
-    const result = await persistIssuances(store, ["1", "2", "3"].map(issuance), self);
+    const result = await persistIssuances(table, ["1", "2", "3"].map(issuance), self);
 
     expect(result).toEqual({ inserted: 2, duplicates: 1, rejected: [] });
-    expect(store.statements).toEqual([["1", "2", "3"]]);
+    expect(table.statements).toEqual([["1", "2", "3"]]);
   });
 
   it("when the database refuses one row, then the others are stored one by one and only that row is reported", async () => {
-    const store = new TableStore();
-    store.refused.add("2");
+    const table = new InMemoryTable();
+    table.refused.add("2");
     const items = ["1", "2", "3"].map(issuance);
 
-    const result = await persistIssuances(store, items, self);
+    const result = await persistIssuances(table, items, self);
 
     expect(result).toEqual({
       inserted: 2,
       duplicates: 0,
       rejected: [{ item: items[1], error: "user 2 refused" }],
     });
-    expect([...store.rows].sort()).toEqual(["1", "3"]);
-    expect(store.statements).toEqual([["1", "2", "3"], ["1"], ["2"], ["3"]]);
+    expect([...table.rows].sort()).toEqual(["1", "3"]);
+    expect(table.statements).toEqual([["1", "2", "3"], ["1"], ["2"], ["3"]]);
   });
 
   it("when a batch of one is refused, then it is reported without a second statement", async () => {
-    const store = new TableStore();
-    store.refused.add("1");
+    const table = new InMemoryTable();
+    table.refused.add("1");
     const items = [issuance("1")];
 
-    const result = await persistIssuances(store, items, self);
+    const result = await persistIssuances(table, items, self);
 
     expect(result.rejected).toEqual([{ item: items[0], error: "user 1 refused" }]);
-    expect(store.statements).toHaveLength(1);
+    expect(table.statements).toHaveLength(1);
   });
 
   it("when the database is unavailable, then it rejects with DatabaseUnavailableError and reports no row as refused", async () => {
-    const store = new TableStore();
-    store.unavailableAfter = 0;
+    const table = new InMemoryTable();
+    table.unavailableAfter = 0;
 
-    await expect(persistIssuances(store, ["1", "2"].map(issuance), self)).rejects.toBeInstanceOf(
+    await expect(persistIssuances(table, ["1", "2"].map(issuance), self)).rejects.toBeInstanceOf(
       DatabaseUnavailableError,
     );
   });
 
   it("when the database becomes unavailable while rows are tried one by one, then it rejects instead of refusing the rest", async () => {
-    const store = new TableStore();
-    store.refused.add("1");
-    store.unavailableAfter = 2;
+    const table = new InMemoryTable();
+    table.refused.add("1");
+    table.unavailableAfter = 2;
 
-    await expect(persistIssuances(store, ["1", "2", "3"].map(issuance), self)).rejects.toBeInstanceOf(
+    await expect(persistIssuances(table, ["1", "2", "3"].map(issuance), self)).rejects.toBeInstanceOf(
       DatabaseUnavailableError,
     );
-    expect(store.statements).toEqual([["1", "2", "3"], ["1"]]);
+    expect(table.statements).toEqual([["1", "2", "3"], ["1"]]);
   });
 
   it("when there is nothing to store, then no statement is sent", async () => {
-    const store = new TableStore();
+    const table = new InMemoryTable();
 
-    expect(await persistIssuances(store, [], self)).toEqual({ inserted: 0, duplicates: 0, rejected: [] });
-    expect(store.statements).toEqual([]);
+    expect(await persistIssuances(table, [], self)).toEqual({ inserted: 0, duplicates: 0, rejected: [] });
+    expect(table.statements).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import type { CouponIssued } from "@coupon/contracts";
 
-/** Where issuances are stored; implemented over coupon_issues (adapters/prisma-coupon-issue-repository.ts). */
-export interface IssuanceStore {
+/** The coupon_issues table, where the consumer stores issuances (adapters/prisma-coupon-issue-repository.ts). */
+export interface CouponIssueRepository {
   /**
    * Stores the issuances in one statement, skipping those already stored (same coupon and user),
    * and returns how many rows are new. Rejects with DatabaseUnavailableError when the database
@@ -32,14 +32,14 @@ export interface PersistResult<T> {
  * stored until then stay stored, which is harmless because the insert is idempotent.
  */
 export async function persistIssuances<T>(
-  store: IssuanceStore,
+  table: CouponIssueRepository,
   items: readonly T[],
   issuanceOf: (item: T) => CouponIssued,
 ): Promise<PersistResult<T>> {
   const result: PersistResult<T> = { inserted: 0, duplicates: 0, rejected: [] };
   if (items.length === 0) return result;
   try {
-    result.inserted = await store.insertAll(items.map(issuanceOf));
+    result.inserted = await table.insertAll(items.map(issuanceOf));
     result.duplicates = items.length - result.inserted;
     return result;
   } catch (error) {
@@ -51,7 +51,7 @@ export async function persistIssuances<T>(
   }
   for (const item of items) {
     try {
-      const inserted = await store.insertAll([issuanceOf(item)]);
+      const inserted = await table.insertAll([issuanceOf(item)]);
       result.inserted += inserted;
       result.duplicates += 1 - inserted;
     } catch (error) {
