@@ -1,9 +1,11 @@
 import { PrismaMariaDb } from "@prisma/adapter-mariadb";
 import { parseDatabaseUrl } from "./database-url.ts";
+import type { DatabaseEnv } from "./env.ts";
 import { PrismaClient } from "./generated/client.ts";
 
 export type { DatabaseConnectionConfig } from "./database-url.ts";
 export { parseDatabaseUrl, toDbmateUrl, withDatabase } from "./database-url.ts";
+export { type DatabaseEnv, databaseEnv } from "./env.ts";
 export { describeDatabaseError, isDatabaseUnavailable } from "./errors.ts";
 export * from "./generated/client.ts";
 export type { MigrateOptions } from "./migrate.ts";
@@ -56,4 +58,13 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
     { useTextProtocol: options.textProtocol ?? false },
   );
   return new PrismaClient({ adapter });
+}
+
+/** The client a service's composition root creates from its databaseEnv variables. */
+export function createPrismaClientFromEnv(config: DatabaseEnv): PrismaClient {
+  return createPrismaClient(config.DATABASE_URL, {
+    poolSize: config.DATABASE_POOL_SIZE,
+    acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
+    socketTimeoutMs: config.DATABASE_SOCKET_TIMEOUT_MS,
+  });
 }

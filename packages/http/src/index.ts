@@ -16,11 +16,11 @@ export type {
 export {
   closeServer,
   DEFAULT_SERVER_LIMITS,
+  httpServiceEnv,
   listen,
   type ServerConfig,
   type ServerLimits,
   serve,
-  serverLimitsEnv,
   serverLimitsOf,
 } from "./server.ts";
 export { parseInput } from "./validation.ts";

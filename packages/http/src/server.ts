@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { env } from "@coupon/config";
+import { env, serviceEnv } from "@coupon/config";
 import type { GracefulShutdown } from "@coupon/lifecycle";
 import type { Logger } from "@coupon/logging";
 import type { HttpApp } from "./app.ts";
@@ -30,13 +30,15 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxConnections: 10_000,
 };
 
-/** The limits as environment variables, for a service's config schema beside serviceEnv. */
-export const serverLimitsEnv = {
+const serverLimitsEnv = {
   HTTP_REQUEST_TIMEOUT_MS: env.positiveInt(DEFAULT_SERVER_LIMITS.requestTimeoutMs),
   HTTP_HEADERS_TIMEOUT_MS: env.positiveInt(DEFAULT_SERVER_LIMITS.headersTimeoutMs),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: env.positiveInt(DEFAULT_SERVER_LIMITS.keepAliveTimeoutMs),
   HTTP_MAX_CONNECTIONS: env.positiveInt(DEFAULT_SERVER_LIMITS.maxConnections),
 };
+
+/** What every service's config schema starts with: serviceEnv and the limits serve() applies. */
+export const httpServiceEnv = { ...serviceEnv, ...serverLimitsEnv };
 
 export interface ServerConfig {
   PORT: number;

@@ -1,21 +1,16 @@
 import { authEnv } from "@coupon/auth";
-import { env, loadConfig, serviceEnv, z } from "@coupon/config";
-import { serverLimitsEnv } from "@coupon/http";
+import { env, loadConfig, z } from "@coupon/config";
+import { databaseEnv } from "@coupon/db";
+import { httpServiceEnv } from "@coupon/http";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 
 export const configSchema = z
   .object({
-    ...serviceEnv,
-    ...serverLimitsEnv,
+    ...httpServiceEnv,
     ...redisEnv,
     ...authEnv,
     PORT: env.port(8082),
-    DATABASE_URL: env.url(["mysql", "mariadb"]),
-    DATABASE_POOL_SIZE: env.positiveInt(10),
-    /** A request waits this long for a pooled connection before it is answered 503. */
-    DATABASE_ACQUIRE_TIMEOUT_MS: env.positiveInt(2_000),
-    /** A query whose server stays silent this long fails (503); 0 waits for ever. */
-    DATABASE_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+    ...databaseEnv,
     /** Lifetime of a coupon view in Redis; the most a missed invalidation can serve old terms. */
     COUPON_CACHE_TTL_MS: env.positiveInt(60_000),
     /** Lifetime of a cached "no such coupon", which absorbs floods of unknown ids. */

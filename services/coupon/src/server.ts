@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { createJwtVerifier, createRemoteJwks } from "@coupon/auth";
-import { createPrismaClient } from "@coupon/db";
+import { createPrismaClientFromEnv } from "@coupon/db";
 import { serve } from "@coupon/http";
 import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
@@ -27,11 +27,7 @@ const verifier = createJwtVerifier({
   issuer: config.JWT_ISSUER,
   audience: config.JWT_AUDIENCE,
 });
-const prisma = createPrismaClient(config.DATABASE_URL, {
-  poolSize: config.DATABASE_POOL_SIZE,
-  acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
-  socketTimeoutMs: config.DATABASE_SOCKET_TIMEOUT_MS,
-});
+const prisma = createPrismaClientFromEnv(config);
 // Bounded, as a stock change waits for Redis while it holds the coupon's row lock.
 const redis = createRedis(config, "coupon", { commandTimeout: 2_000 });
 

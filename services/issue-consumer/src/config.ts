@@ -1,5 +1,6 @@
-import { env, loadConfig, serviceEnv, z } from "@coupon/config";
-import { serverLimitsEnv } from "@coupon/http";
+import { env, loadConfig, z } from "@coupon/config";
+import { databaseEnv } from "@coupon/db";
+import { httpServiceEnv } from "@coupon/http";
 import { COUPON_ISSUED_DLT_TOPIC, COUPON_ISSUED_RETRY_TOPIC, COUPON_ISSUED_TOPIC } from "@coupon/kafka";
 
 /** What the service and the replay command both need to reach the topics. */
@@ -16,8 +17,7 @@ const kafkaEnv = {
 
 export const configSchema = z
   .object({
-    ...serviceEnv,
-    ...serverLimitsEnv,
+    ...httpServiceEnv,
     ...kafkaEnv,
     PORT: env.port(8084),
     KAFKA_CONSUMER_GROUP: env.string().default("issue-consumer"),
@@ -38,10 +38,11 @@ export const configSchema = z
     RETRY_MAX_ATTEMPTS: env.positiveInt(3),
     RETRY_BACKOFF_MS: env.positiveInt(1_000),
     RETRY_BACKOFF_MAX_MS: env.positiveInt(60_000),
-    DATABASE_URL: env.url(["mysql", "mariadb"]),
-    DATABASE_POOL_SIZE: env.positiveInt(10),
+    ...databaseEnv,
     /** How long a query waits for a connection; while the database is down, each try fails after this. */
     DATABASE_ACQUIRE_TIMEOUT_MS: env.positiveInt(10_000),
+    /** 0: a slow insert is waited for (the consumer heartbeats meanwhile), not abandoned and sent again. */
+    DATABASE_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
     DATABASE_BACKOFF_MS: env.positiveInt(250),
     DATABASE_BACKOFF_MAX_MS: env.positiveInt(10_000),
   })

@@ -6,7 +6,7 @@ import type { Kafka } from "kafkajs";
 import type { Registry } from "prom-client";
 import { createPrismaCouponIssueRepository } from "./adapters/prisma-coupon-issue-repository.ts";
 import type { Config } from "./config.ts";
-import { DatabaseUnavailableError, type CouponIssueRepository, persistIssuances } from "./domain/persist.ts";
+import { type CouponIssueRepository, DatabaseUnavailableError, persistIssuances } from "./domain/persist.ts";
 import { classifyRecord } from "./domain/record.ts";
 import { type ConsumerMetrics, createConsumerMetrics, type Source } from "./metrics.ts";
 

@@ -1,4 +1,4 @@
-import { createPrismaClient } from "@coupon/db";
+import { createPrismaClientFromEnv } from "@coupon/db";
 import { serve } from "@coupon/http";
 import { createKafka, createKafkaReadiness } from "@coupon/kafka";
 import { createServiceRuntime } from "@coupon/lifecycle";
@@ -11,10 +11,7 @@ import { startPipeline } from "./pipeline.ts";
 const config = readConfig();
 const { logger, shutdown } = createServiceRuntime("issue-consumer", config);
 
-const prisma = createPrismaClient(config.DATABASE_URL, {
-  poolSize: config.DATABASE_POOL_SIZE,
-  acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
-});
+const prisma = createPrismaClientFromEnv(config);
 const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
 const kafkaReadiness = createKafkaReadiness({
   brokers: config.KAFKA_BROKERS,

@@ -1,13 +1,12 @@
 import { authEnv } from "@coupon/auth";
-import { env, loadConfig, serviceEnv, z } from "@coupon/config";
-import { serverLimitsEnv } from "@coupon/http";
+import { env, loadConfig, z } from "@coupon/config";
+import { httpServiceEnv } from "@coupon/http";
 import { COUPON_ISSUED_TOPIC } from "@coupon/kafka";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 
 export const configSchema = z
   .object({
-    ...serviceEnv,
-    ...serverLimitsEnv,
+    ...httpServiceEnv,
     ...redisEnv,
     ...authEnv,
     PORT: env.port(8083),

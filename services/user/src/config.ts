@@ -2,8 +2,9 @@ import type { KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { authEnv } from "@coupon/auth";
-import { env, loadConfig, serviceEnv, z } from "@coupon/config";
-import { serverLimitsEnv } from "@coupon/http";
+import { env, loadConfig, z } from "@coupon/config";
+import { databaseEnv } from "@coupon/db";
+import { httpServiceEnv } from "@coupon/http";
 import { checkRedisEnv, redisEnv } from "@coupon/redis";
 import { parsePrivateKey, readPublishedKeys } from "./adapters/key-ring.ts";
 
@@ -64,17 +65,11 @@ export const passwordHashingEnv = {
 
 export const configSchema = z
   .object({
-    ...serviceEnv,
-    ...serverLimitsEnv,
+    ...httpServiceEnv,
     ...redisEnv,
     ...passwordHashingEnv,
     PORT: env.port(8081),
-    DATABASE_URL: env.url(["mysql", "mariadb"]),
-    DATABASE_POOL_SIZE: env.positiveInt(10),
-    /** A request waits this long for a pooled connection before it is answered 503. */
-    DATABASE_ACQUIRE_TIMEOUT_MS: env.positiveInt(2_000),
-    /** A query whose server stays silent this long fails (503); 0 waits for ever. */
-    DATABASE_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+    ...databaseEnv,
     JWT_ISSUER: authEnv.JWT_ISSUER,
     JWT_AUDIENCE: authEnv.JWT_AUDIENCE,
     JWT_EXPIRES_IN_SEC: env.positiveInt(1800),

@@ -1,4 +1,4 @@
-import { createPrismaClient } from "@coupon/db";
+import { createPrismaClientFromEnv } from "@coupon/db";
 import { serve } from "@coupon/http";
 import { createServiceRuntime } from "@coupon/lifecycle";
 import { closeRedis, createRedis } from "@coupon/redis";
@@ -11,11 +11,7 @@ import { wireUserService } from "./wiring.ts";
 const config = readConfig();
 const { logger, shutdown } = createServiceRuntime("user", config);
 
-const prisma = createPrismaClient(config.DATABASE_URL, {
-  poolSize: config.DATABASE_POOL_SIZE,
-  acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
-  socketTimeoutMs: config.DATABASE_SOCKET_TIMEOUT_MS,
-});
+const prisma = createPrismaClientFromEnv(config);
 const redis = createRedis(config, "user");
 const { accounts, keyRing, verifier } = wireUserService(config, { prisma, redis });
 logger.info(

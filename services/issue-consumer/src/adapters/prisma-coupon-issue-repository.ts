@@ -1,6 +1,6 @@
 import type { CouponIssued } from "@coupon/contracts";
 import { describeDatabaseError, isDatabaseUnavailable, Prisma, type PrismaClient } from "@coupon/db";
-import { DatabaseUnavailableError, type CouponIssueRepository } from "../domain/persist.ts";
+import { type CouponIssueRepository, DatabaseUnavailableError } from "../domain/persist.ts";
 
 export interface PrismaCouponIssueRepositoryOptions {
   /** Called after every INSERT statement, successful or not, with its row count and duration. */

@@ -1,6 +1,6 @@
 import type { CouponIssued } from "@coupon/contracts";
 import { describe, expect, it } from "vitest";
-import { DatabaseUnavailableError, type CouponIssueRepository, persistIssuances } from "./persist.ts";
+import { type CouponIssueRepository, DatabaseUnavailableError, persistIssuances } from "./persist.ts";
 
 const issuance = (userId: string): CouponIssued => ({
   issueId: `id-${userId}`,
