@@ -4,13 +4,13 @@ import type { Context, TextMapSetter } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
-import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { KafkaJsInstrumentation } from "@opentelemetry/instrumentation-kafkajs";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { PrismaInstrumentation } from "@prisma/instrumentation";
 import { whenShuttingDown } from "./index.ts";
+import { CallerContextIORedisInstrumentation } from "./ioredis-caller-context.ts";
 
 /** The modules the instrumentations patch when they are imported (the loader hook's include list). */
 export const INSTRUMENTED_MODULES = ["express", "ioredis", "kafkajs"];
@@ -25,7 +25,7 @@ export function instrumentations() {
     }),
     new ExpressInstrumentation(),
     new UndiciInstrumentation(),
-    new IORedisInstrumentation(),
+    new CallerContextIORedisInstrumentation(),
     new KafkaJsInstrumentation(),
     new PrismaInstrumentation(),
   ];

@@ -13,6 +13,8 @@ interface Traced {
     traceId: string;
     spanId: string;
     parentSpanId?: string;
+    path?: string;
+    statement?: string;
   }[];
   lines: Record<string, unknown>[];
 }
@@ -76,6 +78,19 @@ describe("the instrumentations of a service process", () => {
     );
     expect(producer).toBeDefined();
     expect(consumer?.traceId).toBe(producer?.traceId);
+  });
+
+  it("when concurrent requests' Redis commands are auto-pipelined together, then each command's span is in its own request's trace", () => {
+    const requests = traced.spans.filter((s) => s.kind === 1 && s.path?.startsWith("/key/"));
+    expect(requests).toHaveLength(50);
+    for (const request of requests) {
+      const commands = traced.spans.filter(
+        (s) => s.traceId === request.traceId && s.scope === "@opentelemetry/instrumentation-ioredis",
+      );
+      expect(commands.map((s) => s.statement)).toEqual([
+        expect.stringMatching(`^get \\S*key-${request.path?.slice(5)}$`),
+      ]);
+    }
   });
 
   it("when a line is logged inside a span, then it carries that span's trace and span ids", () => {
