@@ -51,6 +51,9 @@ export function startTelemetry(options: { spanProcessors?: SpanProcessor[] } = {
   // The SDK reads these itself; unset, it would start OTLP exporters for metrics and logs too.
   process.env.OTEL_METRICS_EXPORTER ??= "none";
   process.env.OTEL_LOGS_EXPORTER ??= "none";
+  // A relay batch's span links to every request it publishes (RELAY_BATCH_SIZE, 500 by default);
+  // the SDK's default keeps the first 128 links and drops the rest without a word.
+  process.env.OTEL_SPAN_LINK_COUNT_LIMIT ??= "10000";
   const sdk = new NodeSDK({
     instrumentations: instrumentations(),
     textMapPropagator: new ExplicitTraceparentFirst(),

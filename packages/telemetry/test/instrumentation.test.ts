@@ -15,6 +15,7 @@ interface Traced {
     parentSpanId?: string;
     path?: string;
     statement?: string;
+    links: number;
   }[];
   lines: Record<string, unknown>[];
 }
@@ -91,6 +92,10 @@ describe("the instrumentations of a service process", () => {
         expect.stringMatching(`^get \\S*key-${request.path?.slice(5)}$`),
       ]);
     }
+  });
+
+  it("when a span links to hundreds of others, as a relay batch's does, then it keeps every link", () => {
+    expect(traced.spans.find((s) => s.name === "batch")?.links).toBe(600);
   });
 
   it("when a line is logged inside a span, then it carries that span's trace and span ids", () => {
