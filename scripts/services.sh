@@ -30,9 +30,16 @@ port_of() {
   esac
 }
 
+# Spans go to this instance's Jaeger when it runs (./dev up --tracing), unless OTEL_* say otherwise.
+otlp_endpoint=${OTEL_EXPORTER_OTLP_ENDPOINT:-}
+if [ -z "$otlp_endpoint" ] && "$ROOT/scripts/infra/jaeger.sh" running; then
+  otlp_endpoint="http://127.0.0.1:$JAEGER_OTLP_PORT"
+fi
+
 service_env() {
   # OTEL_SERVICE_NAME names each one's spans; the other OTEL_* variables pass through (README, "Tracing").
   echo "PORT=$(port_of "$1")" "HOST=127.0.0.1" "LOG_LEVEL=${LOG_LEVEL:-info}" "OTEL_SERVICE_NAME=$1"
+  [ -z "$otlp_endpoint" ] || echo "OTEL_EXPORTER_OTLP_ENDPOINT=$otlp_endpoint"
   case "$1" in
     user)
       echo "DATABASE_URL=$database_url" "REDIS_URL=redis://127.0.0.1:$REDIS_PORT" \

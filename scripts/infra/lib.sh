@@ -18,6 +18,11 @@ SENTINEL_PORT=${SENTINEL_PORT:-$((port_base + 6380))}
 MARIADB_PORT=${MARIADB_PORT:-$((port_base + 3306))}
 KAFKA_PORT=${KAFKA_PORT:-$((port_base + 9092))}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-$((port_base + 9093))}
+# Jaeger (./dev up --tracing): OTLP/HTTP in, the query API out (16686 for dev, as Jaeger's own default).
+JAEGER_OTLP_PORT=${JAEGER_OTLP_PORT:-$((port_base + 4318))}
+JAEGER_QUERY_PORT=${JAEGER_QUERY_PORT:-$((port_base + 6686))}
+JAEGER_QUERY_GRPC_PORT=${JAEGER_QUERY_GRPC_PORT:-$((port_base + 6685))}
+JAEGER_HEALTH_PORT=${JAEGER_HEALTH_PORT:-$((port_base + 3133))}
 
 # The local system (./dev up) on loopback: the edge in front, the four services behind it.
 EDGE_PORT=${EDGE_PORT:-8080}

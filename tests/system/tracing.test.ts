@@ -147,6 +147,7 @@ describe("one issuance, traced from the request to its row", () => {
           [s.attributes["url.path"], s.attributes["http.target"]].includes("/coupon-issues"),
       ),
     );
+    expect(request.attributes["request.id"]).toBe(requestId);
     const inRequest = () => spans.filter((s) => s.traceId === request.traceId);
     await eventually("the script's Redis call in the request's trace", () =>
       inRequest().find((s) => s.service === "issue" && s.name.toLowerCase() === "evalsha"),

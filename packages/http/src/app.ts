@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@coupon/logging";
 import { runWithLogContext } from "@coupon/logging";
 import { AppError, type ProblemDetails, problemType, ServiceUnavailableError } from "@coupon/problems";
+import { trace } from "@opentelemetry/api";
 import express, { type Express } from "express";
 import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
 import {
@@ -60,6 +61,8 @@ export type ServiceAppDeps = Required<
 >;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** The server span attribute that holds the request id (Jaeger: tags `request.id=<id>`). */
+const REQUEST_ID_ATTRIBUTE = "request.id";
 const OPERATIONAL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 const JSON_TYPES = ["application/json", "application/*+json"];
 
@@ -98,6 +101,8 @@ function requestContext(logger: Logger, duration: Duration): InRequestContext {
   return (req, res, path, route, run) => {
     const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
+    // The request's server span, so that its trace can be found by the id the client was given.
+    trace.getActiveSpan()?.setAttribute(REQUEST_ID_ATTRIBUTE, requestId);
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -14,6 +14,8 @@ export interface FireResult {
   /** Milliseconds since the run started, when the answer arrived. */
   doneAtMs: number;
   body: Record<string, unknown> | undefined;
+  /** The answer's x-request-id: what its trace and its log lines are found by. */
+  requestId: string | undefined;
 }
 
 export interface FireOptions {
@@ -25,7 +27,15 @@ export interface FireOptions {
   timeoutMs?: number;
 }
 
-function answered(status: number, text: string, latencyMs: number, doneAtMs: number): FireResult {
+type Headers = Record<string, string | string[] | undefined>;
+
+function answered(
+  status: number,
+  headers: Headers,
+  text: string,
+  latencyMs: number,
+  doneAtMs: number,
+): FireResult {
   let body: Record<string, unknown> | undefined;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -38,6 +48,7 @@ function answered(status: number, text: string, latencyMs: number, doneAtMs: num
     latencyMs,
     doneAtMs,
     body,
+    requestId: typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined,
   };
 }
 
@@ -48,6 +59,7 @@ function failed(error: unknown, latencyMs: number, doneAtMs: number): FireResult
     latencyMs,
     doneAtMs,
     body: undefined,
+    requestId: undefined,
   };
 }
 
@@ -77,7 +89,7 @@ export async function fireAll(options: FireOptions): Promise<{ results: FireResu
         });
         const text = await res.body.text();
         const done = performance.now();
-        results[index] = answered(res.statusCode, text, done - sent, done - started);
+        results[index] = answered(res.statusCode, res.headers, text, done - sent, done - started);
       } catch (error) {
         const done = performance.now();
         results[index] = failed(error, done - sent, done - started);
@@ -151,7 +163,7 @@ export async function fireOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRe
           });
           res.on("end", () => {
             const done = performance.now();
-            settle(answered(res.statusCode ?? 0, text, done - dueAt, done - started));
+            settle(answered(res.statusCode ?? 0, res.headers, text, done - dueAt, done - started));
           });
           res.on("error", (error) => {
             const done = performance.now();

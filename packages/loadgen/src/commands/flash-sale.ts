@@ -119,6 +119,8 @@ try {
     "latency ms",
     `mean ${fmt(latency.meanMs)}  p50 ${fmt(latency.p50Ms)}  p95 ${fmt(latency.p95Ms)}  p99 ${fmt(latency.p99Ms)}  max ${fmt(latency.maxMs)}`,
   );
+  const traced = results.find((r) => r.status === 201 && r.requestId !== undefined)?.requestId;
+  if (traced !== undefined) line("one 201, traced", `./dev trace ${traced}`);
   process.stdout.write(audit.ok ? "RESULT: every invariant holds\n" : "RESULT: INVARIANT VIOLATED\n");
   process.exitCode = audit.ok ? 0 : 1;
 } finally {
