@@ -6,7 +6,8 @@
 //               verifies the JWT, and redis-benchmark running the issuance script, next to the issue path
 //   all         the three in one run (the ceilings are then compared with the saturation phases)
 //   compare     the issue service against a baseline one (bench/baseline.sh) in alternating rounds of
-//               the closed loop, straight to each: the before/after ratio of an optimisation
+//               the closed loop, straight to each: the before/after ratio of an optimisation; with
+//               --as telemetry the baseline is the same code exporting spans (bench/telemetry.sh)
 // Each runs straight to the issue service and through the edge. Results: bench/results/issue-path-
 // <scenario>[-<label>].json, .md and .svg.
 //   bench/issue-path.sh <scenario> [--paths direct,edge] [--connections 100] [--duration 30] …
@@ -88,6 +89,7 @@ const { values, positionals } = parseArgs({
     label: { type: "string" },
     baseline: { type: "string", default: "http://127.0.0.1:18083" },
     rounds: { type: "string", default: "3" },
+    as: { type: "string", default: "baseline" },
   },
 });
 const scenario = (positionals[0] ?? "all") as Scenario;
@@ -122,6 +124,16 @@ const options = {
   baselineOrigin: String(values.baseline),
   rounds: number("rounds"),
 };
+/** What compare's two sides are: an optimisation against its baseline, or telemetry off against on. */
+const COMPARISONS = {
+  baseline: { subject: "issue", baseline: "baseline" },
+  telemetry: { subject: "telemetry off", baseline: "telemetry on" },
+} as const;
+const comparisonNames = COMPARISONS[String(values.as) as keyof typeof COMPARISONS];
+if (comparisonNames === undefined) {
+  process.stderr.write(`--as: one of ${Object.keys(COMPARISONS).join(", ")}\n`);
+  process.exit(2);
+}
 if (options.paths.some((p) => p !== "direct" && p !== "edge")) {
   process.stderr.write("--paths: a list of direct and edge\n");
   process.exit(2);
@@ -146,6 +158,7 @@ function systemProcesses(): Record<string, number | undefined> {
     kafka: pidOf("kafka/kafka.pid"),
     mariadb: pidOf("mariadb/mariadbd.pid"),
     nginx: pidOf("edge/nginx.pid"),
+    jaeger: pidOf("jaeger/jaeger.pid"),
   };
 }
 
@@ -313,8 +326,8 @@ async function closedPhase(
   round?: number,
 ): Promise<PhaseResult> {
   const name = {
-    issue: "issue path",
-    baseline: "baseline issue path",
+    issue: scenario === "compare" ? `${comparisonNames.subject} issue path` : "issue path",
+    baseline: `${comparisonNames.baseline} issue path`,
     bare: "bare ceiling",
     verify: "verify ceiling",
   };
@@ -681,7 +694,7 @@ async function main(): Promise<BenchReport> {
         baselineP99Ms: baseline.latency.p99Ms,
       });
       log(
-        `  round ${round}: issue / baseline = ${(current.throughputPerSec / baseline.throughputPerSec).toFixed(3)}`,
+        `  round ${round}: ${comparisonNames.subject} / ${comparisonNames.baseline} = ${(current.throughputPerSec / baseline.throughputPerSec).toFixed(3)}`,
       );
     }
   }
@@ -714,6 +727,7 @@ async function main(): Promise<BenchReport> {
     }),
     redis,
     comparison,
+    comparisonNames,
   };
 }
 

@@ -76,6 +76,8 @@ export interface BenchReport {
   ratios: Ratios[];
   redis: RedisCeiling | undefined;
   comparison: Comparison[];
+  /** What the comparison's two sides are called: the issue service and the baseline one. */
+  comparisonNames: { subject: string; baseline: string };
 }
 
 /** The original's published JMeter result (15,000 users, 20 s ramp-up, one request each, via its gateway). */
@@ -206,19 +208,20 @@ export function renderMarkdown(report: BenchReport): string {
   }
   if (report.comparison.length > 0) {
     const ratios = report.comparison.map((c) => c.ratio).sort((a, b) => a - b);
-    out.push("## Issue service against the baseline", "");
+    const { subject, baseline } = report.comparisonNames;
+    out.push(`## ${subject} against ${baseline}`, "");
     out.push(
       table(
         [
           "round",
-          "issue answers/s",
-          "baseline answers/s",
+          `${subject} answers/s`,
+          `${baseline} answers/s`,
           "ratio",
-          "issue CPU µs/answer",
-          "baseline CPU µs/answer",
+          `${subject} CPU µs/answer`,
+          `${baseline} CPU µs/answer`,
           "CPU ratio",
-          "issue p99 ms",
-          "baseline p99 ms",
+          `${subject} p99 ms`,
+          `${baseline} p99 ms`,
         ],
         report.comparison.map((c) => [
           String(c.round),
@@ -234,6 +237,12 @@ export function renderMarkdown(report: BenchReport): string {
       ),
       "",
       `Median throughput ratio ${median(ratios).toFixed(3)} (from ${(ratios[0] as number).toFixed(3)} to ${(ratios.at(-1) as number).toFixed(3)}); median CPU-per-answer ratio ${median(report.comparison.map((c) => c.issueCpuUs / c.baselineCpuUs)).toFixed(3)}.`,
+      "",
+    );
+    const pooled = (pick: (c: Comparison) => number) =>
+      report.comparison.reduce((sum, c) => sum + pick(c), 0);
+    out.push(
+      `Over all rounds: ${subject} ${int(pooled((c) => c.issuePerSec) / report.comparison.length)} answers/s, ${baseline} ${int(pooled((c) => c.baselinePerSec) / report.comparison.length)} answers/s: ${baseline} ÷ ${subject} = ${(pooled((c) => c.baselinePerSec) / pooled((c) => c.issuePerSec)).toFixed(3)}.`,
       "",
     );
   }

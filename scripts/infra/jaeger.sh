@@ -45,6 +45,7 @@ install() {
 healthy() { curl -fs -o /dev/null "http://127.0.0.1:$JAEGER_HEALTH_PORT/status"; }
 
 start() {
+  ensure_apt curl
   install
   mkdir -p "$RUN_DIR"
   if pid_alive "$PIDFILE"; then
