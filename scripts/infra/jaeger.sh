@@ -10,15 +10,6 @@ BIN_DIR="$ROOT/.local/jaeger/bin"
 RUN_DIR="$STATE_DIR/jaeger"
 PIDFILE="$RUN_DIR/jaeger.pid"
 
-# What a build depends on: a change to any of these rebuilds the binary, nothing else does.
-build_key() {
-  {
-    printf '%s\n' "$JAEGER_VERSION" "$(go env GOVERSION)"
-    cat "$ROOT/infra/jaeger/go.mod" "$ROOT/infra/jaeger/go.sum"
-    declare -f build_binary
-  } | sha256sum | cut -d' ' -f1
-}
-
 build_binary() {
   # The version the binary reports (jaeger version, its /status page); the Makefile sets it so.
   local ldflags="-s -w -X github.com/jaegertracing/jaeger/internal/version.latestVersion=$JAEGER_VERSION"
@@ -27,19 +18,8 @@ build_binary() {
 }
 
 install() {
-  local key
-  key=$(build_key)
-  [ "$(cat "$BIN_DIR/build-key" 2>/dev/null)" = "$key" ] && return 0
-  command -v go >/dev/null || die "Go is needed to build Jaeger $JAEGER_VERSION"
-  log "building Jaeger $JAEGER_VERSION (go build, about 5 minutes the first time on 2 cores)"
-  local started=$SECONDS
-  rm -rf "$BIN_DIR.new"
-  mkdir -p "$BIN_DIR.new"
-  build_binary "$BIN_DIR.new"
-  echo "$key" >"$BIN_DIR.new/build-key"
-  rm -rf "$BIN_DIR"
-  mv "$BIN_DIR.new" "$BIN_DIR"
-  log "built in $((SECONDS - started)) s"
+  go_build_once "$BIN_DIR" "$(go_build_key "$JAEGER_VERSION" "$ROOT/infra/jaeger" build_binary)" \
+    "Jaeger $JAEGER_VERSION (go build, about 5 minutes the first time on 2 cores)" build_binary
 }
 
 healthy() { curl -fs -o /dev/null "http://127.0.0.1:$JAEGER_HEALTH_PORT/status"; }

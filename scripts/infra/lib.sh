@@ -101,3 +101,31 @@ stop_pidfile() {
   done
   rm -f "$pidfile"
 }
+
+# Go builds that take minutes are made once per machine into a folder of .local, and again only
+# when their key changes: a hash of what the build depends on (the version, the Go toolchain, the
+# module's go.mod and go.sum, and the build function's own text).
+# usage: go_build_key VERSION MODULE_DIR BUILD_FUNCTION
+go_build_key() {
+  {
+    printf '%s\n' "$1" "$(go env GOVERSION)"
+    cat "$2/go.mod" "$2/go.sum"
+    declare -f "$3"
+  } | sha256sum | cut -d' ' -f1
+}
+
+# usage: go_build_once BIN_DIR KEY WHAT BUILD_FUNCTION   (BUILD_FUNCTION builds into the folder it is given)
+go_build_once() {
+  local bin_dir=$1 key=$2 what=$3 build=$4
+  [ "$(cat "$bin_dir/build-key" 2>/dev/null)" = "$key" ] && return 0
+  command -v go >/dev/null || die "Go is needed to build $what"
+  log "building $what"
+  local started=$SECONDS
+  rm -rf "$bin_dir.new"
+  mkdir -p "$bin_dir.new"
+  "$build" "$bin_dir.new"
+  echo "$key" >"$bin_dir.new/build-key"
+  rm -rf "$bin_dir"
+  mv "$bin_dir.new" "$bin_dir"
+  log "built in $((SECONDS - started)) s"
+}

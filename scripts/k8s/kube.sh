@@ -23,15 +23,6 @@ CONTROLLER_MANAGER_PORT=${KUBE_CONTROLLER_MANAGER_PORT:-26257}
 SCHEDULER_PORT=${KUBE_SCHEDULER_PORT:-26259}
 KUBECONFIG_FILE="$RUN_DIR/kubeconfig"
 
-# What a build depends on: a change to any of these rebuilds the binaries, nothing else does.
-build_key() {
-  {
-    printf '%s\n' "$KUBE_VERSION" "$(go env GOVERSION)"
-    cat "$ROOT/infra/kube/go.mod" "$ROOT/infra/kube/go.sum"
-    declare -f build_binaries
-  } | sha256sum | cut -d' ' -f1
-}
-
 build_binaries() {
   local minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
@@ -70,19 +61,9 @@ install() {
   mkdir -p "$KUBE_DIR"
   ensure_apt openssl curl
   install_etcd
-  local key
-  key=$(build_key)
-  [ "$(cat "$BIN_DIR/build-key" 2>/dev/null)" = "$key" ] && return 0
-  command -v go >/dev/null || die "Go is needed to build kube-apiserver $KUBE_VERSION"
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler and kubectl $KUBE_VERSION (go build, about 15 minutes cold on 2 cores)"
-  local started=$SECONDS
-  rm -rf "$BIN_DIR.new"
-  mkdir -p "$BIN_DIR.new"
-  build_binaries "$BIN_DIR.new"
-  echo "$key" >"$BIN_DIR.new/build-key"
-  rm -rf "$BIN_DIR"
-  mv "$BIN_DIR.new" "$BIN_DIR"
-  log "built in $((SECONDS - started)) s"
+  go_build_once "$BIN_DIR" "$(go_build_key "$KUBE_VERSION" "$ROOT/infra/kube" build_binaries)" \
+    "kube-apiserver, kube-controller-manager, kube-scheduler and kubectl $KUBE_VERSION (go build, about 15 minutes cold on 2 cores)" \
+    build_binaries
 }
 
 pidfile() { echo "$RUN_DIR/$1.pid"; }
