@@ -37,12 +37,17 @@ export function linksTo(span: JaegerSpan, traceId: string): boolean {
   return span.references.some((ref) => ref.refType === "FOLLOWS_FROM" && ref.traceID === traceId);
 }
 
-/** The span that names the trace: the one without a parent in it, the earliest if several. */
-export function rootOf(trace: JaegerTrace): JaegerSpan | undefined {
+/** The spans whose parent is not in the trace, earliest first. */
+function rootsOf(trace: JaegerTrace): JaegerSpan[] {
   const ids = new Set(trace.spans.map((span) => span.spanID));
   return trace.spans
     .filter((span) => !span.references.some((ref) => ref.refType === "CHILD_OF" && ids.has(ref.spanID)))
-    .sort((a, b) => a.startTime - b.startTime)[0];
+    .sort((a, b) => a.startTime - b.startTime);
+}
+
+/** The span that names the trace: the one without a parent in it, the earliest if several. */
+export function rootOf(trace: JaegerTrace): JaegerSpan | undefined {
+  return rootsOf(trace)[0];
 }
 
 function describe(span: JaegerSpan): string {
@@ -82,10 +87,6 @@ export function renderTrace(trace: JaegerTrace, options: RenderOptions): string[
     if (parent === undefined) continue;
     children.set(parent.spanID, [...(children.get(parent.spanID) ?? []), span]);
   }
-  const ids = new Set(trace.spans.map((span) => span.spanID));
-  const roots = trace.spans.filter(
-    (span) => !span.references.some((ref) => ref.refType === "CHILD_OF" && ids.has(ref.spanID)),
-  );
   const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]?.serviceName ?? "?";
   const lines: string[] = [];
 
@@ -117,6 +118,6 @@ export function renderTrace(trace: JaegerTrace, options: RenderOptions): string[
     }
   };
 
-  visit(roots, 0);
+  visit(rootsOf(trace), 0);
   return lines;
 }
