@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { resolve } from "node:path";
-import { promisify } from "node:util";
 import { couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import { createPrismaClient, type PrismaClient } from "@coupon/db";
 import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
 import { closeRedis, createRedis, type Redis } from "@coupon/redis";
 import { testEndpoints } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runReconcileCommand } from "./reconcile-command.ts";
 
 const prefix = `test:reconcile:${randomUUID()}:`;
 let db: TestDatabase;
@@ -31,22 +29,15 @@ afterAll(async () => {
   await db.drop();
 });
 
-async function runReconcile(...args: string[]): Promise<{ code: number; stdout: string }> {
-  const script = resolve(import.meta.dirname, "../src/commands/reconcile.ts");
-  const env = {
-    PATH: process.env.PATH,
-    REDIS_URL: testEndpoints().redisUrl,
-    REDIS_KEY_PREFIX: prefix,
-    DATABASE_URL: db.url,
-  };
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { env });
-    return { code: 0, stdout };
-  } catch (error) {
-    const { code, stdout } = error as { code: number; stdout: string };
-    return { code, stdout };
-  }
-}
+const runReconcile = (...args: string[]) =>
+  runReconcileCommand(
+    {
+      REDIS_URL: testEndpoints().redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      DATABASE_URL: db.url,
+    },
+    args,
+  );
 
 describe("reconcile command", () => {
   it("when Redis accepted users the database lacks, then it reports them and --repair puts them back in the outbox", async () => {

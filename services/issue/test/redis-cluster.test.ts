@@ -1,12 +1,10 @@
-import { execFile } from "node:child_process";
-import { resolve } from "node:path";
-import { promisify } from "node:util";
 import { couponKeys } from "@coupon/contracts";
 import { createPrismaClient, type PrismaClient } from "@coupon/db";
 import { createTestDatabase, type TestDatabase } from "@coupon/db/testing";
 import { ownRedisCluster, testEndpoints } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, openCoupon, startHarness } from "./harness.ts";
+import { runReconcileCommand } from "./reconcile-command.ts";
 
 const cluster = ownRedisCluster({ basePort: 32300 });
 const STOCK = 5;
@@ -56,22 +54,15 @@ afterAll(async () => {
 const claim = (couponId: number, user: number) =>
   h.post({ eventId, couponId }, h.tokens.token({ sub: String(user) }));
 
-async function runReconcile(...args: string[]): Promise<{ code: number; stdout: string }> {
-  const script = resolve(import.meta.dirname, "../src/commands/reconcile.ts");
-  const env = {
-    PATH: process.env.PATH,
-    REDIS_CLUSTER_NODES: cluster.nodes.join(","),
-    REDIS_KEY_PREFIX: h.prefix,
-    DATABASE_URL: db.url,
-  };
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { env });
-    return { code: 0, stdout };
-  } catch (error) {
-    const { code, stdout } = error as { code: number; stdout: string };
-    return { code, stdout };
-  }
-}
+const runReconcile = (...args: string[]) =>
+  runReconcileCommand(
+    {
+      REDIS_CLUSTER_NODES: cluster.nodes.join(","),
+      REDIS_KEY_PREFIX: h.prefix,
+      DATABASE_URL: db.url,
+    },
+    args,
+  );
 
 const usersOf = (couponId: number) => h.redis.smembers(couponKeys(couponId).issued);
 
