@@ -3,7 +3,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { connect } from "node:net";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { repoRoot } from "@coupon/testing";
+import { processAlive, repoRoot } from "@coupon/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
 // An instance of its own (ports 30000+), so this test never touches the dev or test servers.
@@ -36,15 +36,6 @@ async function recordedPids(): Promise<number[]> {
   return (await Promise.all(files.map(async (f) => Number(await readFile(f, "utf8"))))).sort();
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 afterAll(async () => {
   await infra("down");
   await rm(stateDir, { recursive: true, force: true });
@@ -62,7 +53,7 @@ describe("scripts/infra/infra.sh", () => {
     expect((await infra("status")).stderr).not.toContain("stopped");
 
     await infra("down");
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(processAlive)).toEqual([]);
     expect((await Promise.all(ports.map(portOpen))).some(Boolean)).toBe(false);
     expect(await pidFiles(stateDir)).toEqual([]);
   });

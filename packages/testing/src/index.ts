@@ -36,6 +36,7 @@ export { type OwnKafka, ownKafka } from "./own-kafka.ts";
 export { type OwnRedis, ownRedis } from "./own-redis.ts";
 export { type OwnRedisCluster, ownRedisCluster } from "./own-redis-cluster.ts";
 export { type OwnRedisSentinel, ownRedisSentinel } from "./own-redis-sentinel.ts";
+export { processAlive } from "./process-alive.ts";
 export { describeServiceContract, type ServiceContract } from "./service-contract.ts";
 export { type ExitResult, runServiceToExit, type ServiceProcess, startService } from "./service-process.ts";
 export { TcpProxy } from "./tcp-proxy.ts";

@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { answersPing } from "./own-redis.ts";
+import { processAlive } from "./process-alive.ts";
 
 const run = promisify(execFile);
 
@@ -49,17 +50,8 @@ export async function spawnRedis(
   throw new Error(`${command} ${node.name} on ${node.port} did not start (${logFile}: ${lastLine})`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function killNow(node: RedisNode): void {
-  if (node.pid !== undefined && alive(node.pid)) process.kill(node.pid, "SIGKILL");
+  if (node.pid !== undefined && processAlive(node.pid)) process.kill(node.pid, "SIGKILL");
 }
 
 /**
@@ -69,14 +61,14 @@ function killNow(node: RedisNode): void {
 export async function killRedis(node: RedisNode): Promise<void> {
   if (node.pid === undefined) return;
   const pid = node.pid;
-  if (alive(pid)) process.kill(pid, "SIGCONT");
+  if (processAlive(pid)) process.kill(pid, "SIGCONT");
   killNow(node);
-  for (let i = 0; i < 200 && (alive(pid) || (await answersPing(node.port))); i++) await sleep(25);
+  for (let i = 0; i < 200 && (processAlive(pid) || (await answersPing(node.port))); i++) await sleep(25);
   node.pid = undefined;
 }
 
 export function signalRedis(node: RedisNode, signal: "SIGSTOP" | "SIGCONT"): void {
-  if (node.pid === undefined || !alive(node.pid)) throw new Error(`${node.name} is not running`);
+  if (node.pid === undefined || !processAlive(node.pid)) throw new Error(`${node.name} is not running`);
   process.kill(node.pid, signal);
 }
 
