@@ -42,7 +42,9 @@ export interface RetryingConsumerOptions<T> {
   names?: LogNames;
   storedLogFields?: (value: T) => Record<string, unknown>;
   events?: ConsumerEvents;
-  /** A consumer stopped for good (kafkajs gave up restarting it); the process should stop too. */
+  /** Delays between attempts to start a consumer again after kafkajs gave up on a transient error. */
+  restartBackoff?: Backoff;
+  /** A consumer stopped for good on something that is not transient; the process should stop too. */
   onCrash: (error: Error) => void;
 }
 
@@ -99,6 +101,8 @@ export async function startRetryingConsumer<T>(
         minBytes: options.minBytes ?? 1,
         sessionTimeout,
         heartbeatInterval,
+        logger: options.logger,
+        restartBackoff: options.restartBackoff ?? { initialMs: 1_000, maxMs: 30_000 },
         onCrash: options.onCrash,
         ...(options.events?.batchProcessed
           ? { onBatchProcessed: (batch) => options.events?.batchProcessed?.(source, batch) }

@@ -1,6 +1,7 @@
-// Helpers for tests against a real broker: watch what is appended to a topic.
+// Helpers for tests against a real broker: watch what is appended to a topic, keep what is logged.
 import { randomUUID } from "node:crypto";
 import type { Admin, Consumer, Kafka } from "kafkajs";
+import type { RecordLogger } from "./batch-handler.ts";
 import { type Headers, headersOf } from "./headers.ts";
 
 export interface ObservedRecord {
@@ -49,4 +50,20 @@ export async function observeTopic(kafka: Kafka, topic: string): Promise<TopicOb
 export async function topicSize(admin: Admin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+}
+
+/** Log lines as objects, the request and trace ids of a child logger's bindings included. */
+export function memoryLogger(
+  lines: Record<string, unknown>[],
+  bindings: Record<string, unknown> = {},
+): RecordLogger {
+  const write = (level: string) => (fields: Record<string, unknown>, msg: string) =>
+    void lines.push({ level, ...bindings, ...fields, msg });
+  return {
+    debug: write("debug"),
+    warn: write("warn"),
+    error: write("error"),
+    isLevelEnabled: () => true,
+    child: (more) => memoryLogger(lines, { ...bindings, ...more }),
+  };
 }

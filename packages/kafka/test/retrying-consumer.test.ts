@@ -10,11 +10,10 @@ import {
   createKafka,
   HEADER,
   type Parsed,
-  type RecordLogger,
   type RetryingConsumer,
   startRetryingConsumer,
 } from "../src/index.ts";
-import { observeTopic, type TopicObserver, topicSize } from "../src/testing.ts";
+import { memoryLogger, observeTopic, type TopicObserver, topicSize } from "../src/testing.ts";
 
 interface Issued {
   couponId: number;
@@ -39,22 +38,6 @@ function parseIssued(value: string | undefined): Parsed<Issued> {
   } catch {
     return { ok: false, reason: "not JSON" };
   }
-}
-
-/** Log lines as objects, the request and trace ids of a child logger's bindings included. */
-function memoryLogger(
-  lines: Record<string, unknown>[],
-  bindings: Record<string, unknown> = {},
-): RecordLogger {
-  const write = (level: string) => (fields: Record<string, unknown>, msg: string) =>
-    void lines.push({ level, ...bindings, ...fields, msg });
-  return {
-    debug: write("debug"),
-    warn: write("warn"),
-    error: write("error"),
-    isLevelEnabled: () => true,
-    child: (more) => memoryLogger(lines, { ...bindings, ...more }),
-  };
 }
 
 describe("a consumer with retry and dead-letter topics over packages/kafka", () => {

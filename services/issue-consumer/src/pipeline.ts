@@ -16,7 +16,7 @@ export interface PipelineDeps {
   kafka: Kafka;
   prisma: PrismaClient;
   registry: Registry;
-  /** A consumer stopped for good (kafkajs gave up restarting it); the process should stop too. */
+  /** A consumer stopped for good (on something that is not transient); the process should stop too. */
   onCrash: (error: Error) => void;
 }
 
