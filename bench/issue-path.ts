@@ -134,6 +134,8 @@ if (comparisonNames === undefined) {
   process.stderr.write(`--as: one of ${Object.keys(COMPARISONS).join(", ")}\n`);
   process.exit(2);
 }
+/** The second issue service's name in the CPU tables: "baseline issue", "telemetry on issue". */
+const baselineProcess = `${comparisonNames.baseline} issue`;
 if (options.paths.some((p) => p !== "direct" && p !== "edge")) {
   process.stderr.write("--paths: a list of direct and edge\n");
   process.exit(2);
@@ -344,7 +346,7 @@ async function closedPhase(
       ...systemProcesses(),
       ...ceilingProcesses(ceilings),
       // Watched in every phase: its relay takes a share of every coupon's outbox entries.
-      ...(baselinePid ? { "baseline issue": baselinePid } : {}),
+      ...(baselinePid ? { [baselineProcess]: baselinePid } : {}),
     },
     ["bench"],
   );
@@ -688,7 +690,7 @@ async function main(): Promise<BenchReport> {
         issuePerSec: current.throughputPerSec,
         baselinePerSec: baseline.throughputPerSec,
         issueCpuUs: cpuOf(current, "issue"),
-        baselineCpuUs: cpuOf(baseline, "baseline issue"),
+        baselineCpuUs: cpuOf(baseline, baselineProcess),
         ratio: current.throughputPerSec / baseline.throughputPerSec,
         issueP99Ms: current.latency.p99Ms,
         baselineP99Ms: baseline.latency.p99Ms,

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "@coupon/logging";
 import { runWithLogContext } from "@coupon/logging";
 import { AppError, type ProblemDetails, problemType, ServiceUnavailableError } from "@coupon/problems";
-import { trace } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import express, { type Express } from "express";
 import { collectDefaultMetrics, Histogram, type Registry } from "prom-client";
 import {
@@ -22,6 +22,7 @@ import {
   openApiDocument,
   servedRoutes,
 } from "./openapi.ts";
+import { startServerSpan } from "./server-span.ts";
 
 /** A service's HTTP handler, for node:http's createServer (or supertest). */
 export type HttpApp = (req: IncomingMessage, res: ServerResponse) => void;
@@ -61,8 +62,7 @@ export type ServiceAppDeps = Required<
 >;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
-/** The server span attribute that holds the request id (Jaeger: tags `request.id=<id>`). */
-const REQUEST_ID_ATTRIBUTE = "request.id";
+/** Probes and scrapes: not traced (they would be most of the spans and say nothing), logged at debug. */
 const OPERATIONAL_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 const JSON_TYPES = ["application/json", "application/*+json"];
 
@@ -86,14 +86,15 @@ function requestIdOf(req: IncomingMessage): string {
 type Duration = Histogram<"method" | "route" | "status">;
 
 /**
- * Starts a request's context and runs it: the request id (echoed or made), the log context that
- * carries it, and once the answer is sent the duration histogram and one log line.
+ * Starts a request's context and runs it: the request id (echoed or made), its server span, the log
+ * context that carries the id, and once the answer is sent the duration histogram and one log line.
  */
 type InRequestContext = (
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-  route: () => string,
+  /** The route the request matched, once it is known; undefined when none did. */
+  route: () => string | undefined,
   run: (requestId: string) => void,
 ) => void;
 
@@ -101,19 +102,19 @@ function requestContext(logger: Logger, duration: Duration): InRequestContext {
   return (req, res, path, route, run) => {
     const requestId = requestIdOf(req);
     res.setHeader("x-request-id", requestId);
-    // The request's server span, so that its trace can be found by the id the client was given.
-    trace.getActiveSpan()?.setAttribute(REQUEST_ID_ATTRIBUTE, requestId);
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const method = req.method ?? "";
-      duration.observe({ method, route: route(), status: String(res.statusCode) }, seconds);
+      duration.observe({ method, route: route() ?? "unmatched", status: String(res.statusCode) }, seconds);
       const entry = { method, path, status: res.statusCode, duration_ms: Math.round(seconds * 1e4) / 10 };
       if (OPERATIONAL_PATHS.has(path)) logger.debug(entry, "request");
       else if (res.statusCode >= 500) logger.error(entry, "request");
       else logger.info(entry, "request");
     });
-    runWithLogContext({ request_id: requestId }, () => run(requestId));
+    const inRequest = () => runWithLogContext({ request_id: requestId }, () => run(requestId));
+    if (OPERATIONAL_PATHS.has(path)) inRequest();
+    else context.with(startServerSpan(req, res, path, route, requestId), inRequest);
   };
 }
 
@@ -303,7 +304,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.set("etag", false);
   const inRequestContext = requestContext(logger, duration);
   app.use((req, res, next) => {
-    const route = () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched");
+    const route = () => (req.route?.path ? `${req.baseUrl}${req.route.path}` : undefined);
     inRequestContext(req, res, req.path, route, () => next());
   });
 

@@ -1,6 +1,7 @@
 // What a service's own code uses of telemetry, without loading the SDK: a process whose OTEL_*
 // names no exporter never loads it (see ./register.ts and ./sdk.ts).
-import { type Link, propagation, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { context, type Link, propagation, ROOT_CONTEXT, trace } from "@opentelemetry/api";
+import { suppressTracing } from "@opentelemetry/core";
 
 type Env = Record<string, string | undefined>;
 
@@ -21,6 +22,11 @@ export function linkTo(traceparent: string | undefined): Link[] {
   if (!traceparent) return [];
   const linked = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent }));
   return linked ? [{ context: linked }] : [];
+}
+
+/** Runs `work` without spans of its own: the instrumentations of the libraries it calls record none. */
+export function untraced<T>(work: () => T): T {
+  return context.with(suppressTracing(context.active()), work);
 }
 
 let running: { shutdown(): Promise<void> } | undefined;

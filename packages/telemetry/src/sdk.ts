@@ -15,14 +15,10 @@ import { CallerContextIORedisInstrumentation } from "./ioredis-caller-context.ts
 /** The modules the instrumentations patch when they are imported (the loader hook's include list). */
 export const INSTRUMENTED_MODULES = ["express", "ioredis", "kafkajs"];
 
-/** Probes and scrapes are not traced: they would be most of the spans and say nothing. */
-const UNTRACED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
-
 export function instrumentations() {
   return [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? ""),
-    }),
+    // Outgoing requests only: @coupon/http makes each request's server span, at a fraction of the cost.
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     new ExpressInstrumentation(),
     new UndiciInstrumentation(),
     new CallerContextIORedisInstrumentation(),

@@ -53,9 +53,7 @@ afterAll(async () => {
 
 describe("the instrumentations of a service process", () => {
   it("when a request is handled, then its server span has children from Express, undici, ioredis, kafkajs and Prisma, all in its trace", () => {
-    const server = traced.spans.find(
-      (s) => s.scope === "@opentelemetry/instrumentation-http" && s.kind === 1,
-    );
+    const server = traced.spans.find((s) => s.scope === "@coupon/http" && s.kind === 1);
     expect(server, JSON.stringify(traced.spans.map((s) => [s.scope, s.name]))).toBeDefined();
     const inTrace = traced.spans.filter((s) => s.traceId === server?.traceId);
     const scopes = new Set(inTrace.map((s) => s.scope));
@@ -68,6 +66,13 @@ describe("the instrumentations of a service process", () => {
     ]) {
       expect(scopes, `${scope} in ${[...scopes].join(", ")}`).toContain(scope);
     }
+  });
+
+  it("when a service calls another, then the callee's server span is a child of the caller's undici span", () => {
+    const call = traced.spans.find((s) => s.scope === "@opentelemetry/instrumentation-undici");
+    const callee = traced.spans.find((s) => s.kind === 1 && s.path === "/other");
+    expect(callee?.traceId).toBe(call?.traceId);
+    expect(callee?.parentSpanId).toBe(call?.spanId);
   });
 
   it("when a consumer reads the record, then its span continues the producer's trace", () => {
@@ -100,9 +105,7 @@ describe("the instrumentations of a service process", () => {
 
   it("when a line is logged inside a span, then it carries that span's trace and span ids", () => {
     const line = traced.lines.find((l) => l.msg === "inside the request");
-    const server = traced.spans.find(
-      (s) => s.scope === "@opentelemetry/instrumentation-http" && s.kind === 1,
-    );
+    const server = traced.spans.find((s) => s.scope === "@coupon/http" && s.kind === 1);
     expect(line?.trace_id).toBe(server?.traceId);
     expect(traced.spans.map((s) => s.spanId)).toContain(line?.span_id);
   });
