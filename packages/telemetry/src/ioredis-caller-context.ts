@@ -3,7 +3,11 @@
 // the pipeline that collects it: that pipeline is flushed in the context of whichever caller
 // opened it, and the next one from the previous one's reply callback. Without this, under load the
 // Redis spans of hundreds of requests end up in the trace of the first one.
-import { type Context, context } from "@opentelemetry/api";
+//
+// A command of a request that is not sampled is written with no span active at all: the
+// instrumentation then skips it (requireParentSpan) instead of serialising its statement and
+// making a span nobody records, which was most of what an unsampled request cost.
+import { type Context, context, trace } from "@opentelemetry/api";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 
 const CALLER_CONTEXT = Symbol("coupon.telemetry.callerContext");
@@ -19,7 +23,8 @@ const isCommand = (command: unknown): command is Command => typeof command === "
 
 /**
  * Remembers each command's context when it is queued on a pipeline (the caller's), and writes it
- * in that context, so the instrumentation's span (around the write) is the caller's child.
+ * in that context, so the instrumentation's span (around the write) is the caller's child; or
+ * without a span when the caller's is not recorded.
  */
 function keepCallerContext(ioredis: IORedisModule): void {
   const queue = ioredis.Pipeline.prototype.sendCommand;
@@ -29,10 +34,12 @@ function keepCallerContext(ioredis: IORedisModule): void {
   };
   const write = ioredis.prototype.sendCommand;
   ioredis.prototype.sendCommand = function (command, ...rest) {
-    const caller = isCommand(command) ? command[CALLER_CONTEXT] : undefined;
-    return caller
-      ? context.with(caller, () => write.call(this, command, ...rest))
-      : write.call(this, command, ...rest);
+    const caller = (isCommand(command) ? command[CALLER_CONTEXT] : undefined) ?? context.active();
+    const span = trace.getSpan(caller);
+    const writeIn = span && !span.isRecording() ? trace.deleteSpan(caller) : caller;
+    return writeIn === context.active()
+      ? write.call(this, command, ...rest)
+      : context.with(writeIn, () => write.call(this, command, ...rest));
   };
 }
 

@@ -11,6 +11,7 @@ import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { PrismaInstrumentation } from "@prisma/instrumentation";
 import { whenShuttingDown } from "./index.ts";
 import { CallerContextIORedisInstrumentation } from "./ioredis-caller-context.ts";
+import { redisStatement } from "./redis-statement.ts";
 
 /** The modules the instrumentations patch when they are imported (the loader hook's include list). */
 export const INSTRUMENTED_MODULES = ["express", "ioredis", "kafkajs"];
@@ -21,7 +22,7 @@ export function instrumentations() {
     new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     new ExpressInstrumentation(),
     new UndiciInstrumentation(),
-    new CallerContextIORedisInstrumentation(),
+    new CallerContextIORedisInstrumentation({ dbStatementSerializer: redisStatement }),
     new KafkaJsInstrumentation(),
     new PrismaInstrumentation(),
   ];
