@@ -23,8 +23,9 @@ export function createKafkaIssuedPublisher(producer: Producer, topic: string): I
         throw error;
       });
       await connecting;
-      const links = records.flatMap(({ traceparent }) => linkTo(traceparent));
-      await tracer.startActiveSpan(`publish ${topic}`, { links }, async (span) => {
+      await tracer.startActiveSpan(`publish ${topic}`, async (span) => {
+        // A link per record is only worth building for a batch that is sampled.
+        if (span.isRecording()) span.addLinks(records.flatMap(({ traceparent }) => linkTo(traceparent)));
         try {
           await untraced(() => send(records));
         } catch (error) {
