@@ -284,7 +284,13 @@ function bodyFor(sale: FlashSale): string {
 }
 
 /** A run of the closed loop that is not measured: the JIT, connection pools and caches warm up. */
-async function warmUp(target: Target, path: Path, users: WrkUser[], ceilings?: CeilingServers) {
+async function warmUp(
+  target: Target,
+  path: Path,
+  users: WrkUser[],
+  ceilings?: CeilingServers,
+  durationSec = options.warmupSec,
+) {
   const sale =
     target === "issue" || target === "baseline"
       ? await openFlashSale({ ...saleSetup(), stock: users.length, name: `bench warm-up ${target} ${path}` })
@@ -296,7 +302,7 @@ async function warmUp(target: Target, path: Path, users: WrkUser[], ceilings?: C
     users,
     connections: options.connections,
     threads: options.threads,
-    durationSec: options.warmupSec,
+    durationSec,
     wrap: !sale,
   });
   if (sale) {
@@ -672,6 +678,12 @@ async function main(): Promise<BenchReport> {
   }
   const comparison: Comparison[] = [];
   if (scenario === "compare") {
+    // A baseline started just before the run has not been through the JIT yet, and a round's own
+    // warm-up is too short for that: its first round used to be its worst by far.
+    for (const target of ["issue", "baseline"] as const) {
+      log(`${target}: warming up for ${options.warmupSec * 4} s before the first round`);
+      await warmUp(target, "direct", users, undefined, options.warmupSec * 4);
+    }
     for (let round = 1; round <= options.rounds; round++) {
       // Alternating which goes first, so that a trend in the machine's load favours neither.
       const order: Target[] = round % 2 === 1 ? ["issue", "baseline"] : ["baseline", "issue"];
