@@ -19,6 +19,8 @@ export interface BatchConsumerOptions {
   /** Called when the consumer crashed on something that is not transient: it consumes no more. */
   onCrash: (error: Error) => void;
   onBatchProcessed?: (batch: ProcessedBatch) => void;
+  /** Called when kafkajs gave up for a transient reason and a new consumer is about to be started. */
+  onRestart?: (error: Error) => void;
 }
 
 export interface BatchConsumer {
@@ -72,6 +74,7 @@ export async function startBatchConsumer(options: BatchConsumerOptions): Promise
       { err: error, group: options.groupId, restart_in_ms: delayMs },
       "Kafka consumer stopped on a transient error; starting it again",
     );
+    options.onRestart?.(error);
     restartTimer = setTimeout(() => {
       restarting = start()
         .then((consumer) => {

@@ -46,6 +46,8 @@ export interface ConsumerEvents {
   storeUnavailable?(source: string): void;
   /** A fetched batch was handled: how far its partition's consumer is behind, and how long it took. */
   batchProcessed?(source: string, batch: ProcessedBatch): void;
+  /** kafkajs gave up on the consumer for a transient reason; a new one starts after a backoff. */
+  restarted?(source: string): void;
 }
 
 export interface ProcessedBatch {

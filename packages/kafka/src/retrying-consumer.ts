@@ -107,6 +107,7 @@ export async function startRetryingConsumer<T>(
         ...(options.events?.batchProcessed
           ? { onBatchProcessed: (batch) => options.events?.batchProcessed?.(source, batch) }
           : {}),
+        onRestart: () => options.events?.restarted?.(source),
       }),
     );
   };

@@ -9,6 +9,7 @@ export interface ConsumerMetrics {
   retried: Counter<"source">;
   deadLettered: Counter<"source" | "kind">;
   databaseUnavailable: Counter<"source">;
+  restarts: Counter<"source">;
   insertDuration: Histogram<"statement">;
   lag: Gauge<"topic" | "partition">;
   batchDuration: Histogram<"source">;
@@ -44,6 +45,12 @@ export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
     databaseUnavailable: new Counter({
       name: "issue_consumer_database_unavailable_total",
       help: "Batches put back because the database was unavailable; they are tried again after a backoff",
+      labelNames: ["source"] as const,
+      registers,
+    }),
+    restarts: new Counter({
+      name: "issue_consumer_restarts_total",
+      help: "Times a consumer was started again after kafkajs gave up on it for a transient reason (brokers away)",
       labelNames: ["source"] as const,
       registers,
     }),

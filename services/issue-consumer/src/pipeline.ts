@@ -69,6 +69,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<Pipeline> {
       retried: (source) => metrics.retried.inc({ source }),
       deadLettered: (source, kind) => metrics.deadLettered.inc({ source, kind }),
       storeUnavailable: (source) => metrics.databaseUnavailable.inc({ source }),
+      restarted: (source) => metrics.restarts.inc({ source }),
       batchProcessed: (source, batch) => {
         metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, batch.lag);
         metrics.batchDuration.observe({ source }, batch.durationMs / 1000);
