@@ -1,8 +1,8 @@
-import { fireAll, mintTokens } from "@coupon/loadgen";
+import { fireAll } from "@coupon/loadgen";
 import { testEndpoints } from "@coupon/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { persistedUsers } from "./audit.ts";
-import { openFlashSale, type System, startSystem } from "./system.ts";
+import { openFlashSale, type System, startSystem, userTokens } from "./system.ts";
 
 let system: System;
 
@@ -11,20 +11,10 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => system?.stop(), 60_000);
 
-const tokensFor = (firstUserId: number, count: number) =>
-  mintTokens({
-    privateKeyPem: system.privateKeyPem,
-    issuer: "coupon-user-service",
-    audience: "coupon-platform",
-    firstUserId,
-    count,
-    expiresInSec: 600,
-  });
-
 describe("the whole system", () => {
   it("when 5,000 distinct users race for a stock of 100, then 100 are issued, 4,900 sold out, and exactly those 100 are persisted", async () => {
     const { eventId, couponId } = await openFlashSale(system, 100);
-    const tokens = await tokensFor(10_000, 5_000);
+    const tokens = await userTokens(system, 10_000, 5_000);
     const body = JSON.stringify({ eventId, couponId });
 
     const { results } = await fireAll({
@@ -55,7 +45,7 @@ describe("the whole system", () => {
 
   it("when one user sends 50 requests at once, then they get one coupon and one row", async () => {
     const { eventId, couponId } = await openFlashSale(system, 10);
-    const [token] = await tokensFor(90_000, 1);
+    const [token] = await userTokens(system, 90_000, 1);
     const body = JSON.stringify({ eventId, couponId });
 
     const { results } = await fireAll({
@@ -72,7 +62,7 @@ describe("the whole system", () => {
 
   it("when an admin lowers the stock mid-race, then no more than the new stock is ever issued, and the database agrees", async () => {
     const { eventId, couponId } = await openFlashSale(system, 1_000);
-    const tokens = await tokensFor(200_000, 3_000);
+    const tokens = await userTokens(system, 200_000, 3_000);
     const body = JSON.stringify({ eventId, couponId });
     const fire = (from: number, to: number, concurrency: number) =>
       fireAll({
