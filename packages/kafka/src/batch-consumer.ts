@@ -14,7 +14,7 @@ export interface BatchConsumerOptions {
   sessionTimeout: number;
   heartbeatInterval: number;
   logger: Pick<RecordLogger, "warn">;
-  /** Delays between attempts to start again after the brokers were lost; reset once a group is joined. */
+  /** Delays between attempts to start again after a transient crash; reset once a group is joined. */
   restartBackoff: Backoff;
   /** Called when the consumer crashed on something that is not transient: it consumes no more. */
   onCrash: (error: Error) => void;

@@ -6,7 +6,7 @@
 //
 // A command of a request that is not sampled is written with no span active at all: the
 // instrumentation then skips it (requireParentSpan) instead of serialising its statement and
-// making a span nobody records, which was most of what an unsampled request cost.
+// making a span nobody records.
 import { type Context, context, trace } from "@opentelemetry/api";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 

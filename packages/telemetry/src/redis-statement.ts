@@ -1,7 +1,7 @@
 // What a Redis command's span records as db.query.text. The default serializer keeps every
 // argument of EVAL and EVALSHA, which for our scripts are a user's id, a request id and a
-// traceparent on every issuance: data a trace backend should not hold, and most of the bytes each
-// exported span costs. A script's keys say what it touched; its arguments are left out.
+// traceparent on every issuance: data a trace backend should not hold, and the longest attribute
+// of each exported span. A script's keys say what it touched; its arguments are left out.
 import { defaultDbStatementSerializer } from "@opentelemetry/redis-common";
 
 const SCRIPT_CALL = /^(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro)$/i;
