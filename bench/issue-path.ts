@@ -319,6 +319,24 @@ async function warmUp(
   }
 }
 
+/**
+ * Rewrites Redis's append-only file and waits for it, before a measured run: the rewrite Redis
+ * starts by itself each time the file has doubled forks a child that takes half a core for
+ * seconds; with the data of earlier sales in Redis it came every other phase, in whichever side's
+ * run it fell (bench/README.md, "Comparing with a baseline").
+ */
+async function rewriteAppendOnlyFile(): Promise<void> {
+  const cli = (...args: string[]) => run("redis-cli", ["-p", String(config.REDIS_PORT), ...args]);
+  const persistence = async () => (await cli("INFO", "persistence")).stdout;
+  if (!/^aof_enabled:1/m.test(await persistence())) return;
+  const started = performance.now();
+  // Refused while a rewrite is already running: that one is waited for instead.
+  await cli("BGREWRITEAOF");
+  while (/^aof_rewrite_(?:in_progress|scheduled):1/m.test(await persistence()))
+    await new Promise((r) => setTimeout(r, 200));
+  log(`  redis append-only file rewritten (${seconds(performance.now() - started)} s)`);
+}
+
 let ceilingBody = "";
 
 function saleSetup() {
@@ -342,6 +360,7 @@ async function closedPhase(
   const title = `${name[target]} ${path === "edge" ? "via edge" : "direct"}${round === undefined ? "" : ` (round ${round})`}`;
   log(`${title}: warm-up ${options.warmupSec} s, then ${durationSec} s, ${options.connections} connections`);
   await warmUp(target, path, users, ceilings);
+  await rewriteAppendOnlyFile();
   const sale =
     target === "issue" || target === "baseline"
       ? await openFlashSale({ ...saleSetup(), stock: users.length, name: `bench ${title}` })
