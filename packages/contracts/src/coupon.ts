@@ -92,6 +92,7 @@ export function issuanceTermsOf(view: CouponView): IssuanceTerms {
 
 /**
  * SET of the ids of coupons whose outbox stream the relay must watch. Added to when a coupon is
- * first issued from; outside the coupons' hash tags, so it is written with its own command.
+ * issued from and when its terms are written; the relay takes out a coupon whose window has closed
+ * and whose stream is empty. Outside the coupons' hash tags, so it is written with its own command.
  */
 export const OUTBOX_REGISTRY_KEY = "outbox:coupons";

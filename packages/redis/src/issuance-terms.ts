@@ -1,4 +1,4 @@
-import { couponKeys, type IssuanceTermsWriter } from "@coupon/contracts";
+import { couponKeys, type IssuanceTermsWriter, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import type { Redis } from "./index.ts";
 import { luaScript } from "./lua.ts";
 
@@ -26,7 +26,13 @@ export function createIssuanceTermsWriter(redis: Redis): IssuanceTermsWriter {
         terms.validUntilMs,
         refuseBelowIssued ? "1" : "0",
       );
-      if (code === 1) return { kind: "written" };
+      if (code === 1) {
+        // Terms that reopen a coupon the relay retired (its window had closed) must bring its
+        // outbox stream back to the relay's attention before anything is issued under them. After
+        // the write, not before: a relay retiring the coupon meanwhile checks the terms again.
+        await redis.sadd(OUTBOX_REGISTRY_KEY, String(terms.couponId));
+        return { kind: "written" };
+      }
       if (code === 0) return { kind: "stale", storedVersion: n };
       if (code === -1) return { kind: "below-issued", issued: n };
       throw new Error(`coupon-terms script returned unknown code ${code}`);

@@ -42,7 +42,10 @@ export const configSchema = z
     RELAY_BLOCK_MS: env.positiveInt(1_000),
     /** How long a partial batch waits for more entries before it is published (0: not at all). */
     RELAY_LINGER_MS: z.coerce.number().int().min(0).default(50),
+    /** Also how often (every half of it) the relay takes finished coupons out of its registry. */
     RELAY_CLAIM_IDLE_MS: env.positiveInt(30_000),
+    /** How long after a coupon's window closed its (empty) outbox stream is read no more. */
+    RELAY_RETIRE_AFTER_MS: env.positiveInt(60_000),
     RELAY_MAX_BACKOFF_MS: env.positiveInt(5_000),
     /** On a Redis Cluster (no blocking read over several coupons' streams), the pause after an empty round. */
     RELAY_CLUSTER_POLL_MS: env.positiveInt(50),

@@ -101,6 +101,7 @@ if (config.RELAY_ENABLED && !worker) {
     blockMs: config.RELAY_BLOCK_MS,
     lingerMs: config.RELAY_LINGER_MS,
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
+    retireAfterMs: config.RELAY_RETIRE_AFTER_MS,
     maxBackoffMs: config.RELAY_MAX_BACKOFF_MS,
     clusterPollMs: config.RELAY_CLUSTER_POLL_MS,
     metrics: relayMetrics(registry),

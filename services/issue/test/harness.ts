@@ -48,6 +48,7 @@ export interface Harness {
     consumer?: string;
     publisher?: IssuedPublisher;
     claimIdleMs?: number;
+    retireAfterMs?: number;
     metrics?: RelayMetrics;
   }): OutboxRelay;
   /**
@@ -218,7 +219,13 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
       } as RequestInit);
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     },
-    startRelay({ consumer = "relay-a", publisher, claimIdleMs = 30_000, metrics } = {}) {
+    startRelay({
+      consumer = "relay-a",
+      publisher,
+      claimIdleMs = 30_000,
+      retireAfterMs = 60_000,
+      metrics,
+    } = {}) {
       const relayRedis = createRedis(redisEnv, consumer, { enableAutoPipelining: false });
       relayConnections.push(relayRedis);
       let chosen = publisher;
@@ -237,6 +244,7 @@ export async function startHarness(label: string, options: HarnessOptions = {}):
         blockMs: 200,
         lingerMs: 50,
         claimIdleMs,
+        retireAfterMs,
         maxBackoffMs: 500,
         clusterPollMs: 20,
         ...(metrics ? { metrics } : {}),

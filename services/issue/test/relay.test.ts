@@ -1,4 +1,4 @@
-import { couponKeys } from "@coupon/contracts";
+import { couponKeys, OUTBOX_REGISTRY_KEY } from "@coupon/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, nextCouponId, openCoupon, startHarness } from "./harness.ts";
 
@@ -44,6 +44,50 @@ describe("outbox relay", () => {
     await expect.poll(() => h.redis.xlen(couponKeys(couponId).outbox), { timeout: 10_000 }).toBe(0);
     // Its 100 ms claim interval would otherwise take over entries the next tests hold on purpose.
     await rescuer.stop();
+  });
+});
+
+describe("the outbox registry", () => {
+  const registered = (couponId: number) => h.redis.sismember(OUTBOX_REGISTRY_KEY, String(couponId));
+
+  it("when a coupon's window has closed, then the relay publishes what its stream holds and only then stops reading it; terms that reopen it bring it back", async () => {
+    const couponId = nextCouponId();
+    const open = openCoupon(couponId, 1, 100);
+    await h.writeTerms(open);
+    const issue = (users: number[]) =>
+      Promise.all(users.map((u) => h.post({ eventId: 1, couponId }, h.tokens.token({ sub: String(u) }))));
+    expect((await issue([700, 701, 702])).map((r) => r.status)).toEqual([201, 201, 201]);
+    await h.writeTerms({ ...open, termsVersion: 2, issueEndsAt: new Date(Date.now() - 1_000).toISOString() });
+    expect(await registered(couponId)).toBe(1);
+    let attempts = 0;
+    const failing = h.startRelay({
+      consumer: "failing",
+      claimIdleMs: 200,
+      retireAfterMs: 0,
+      publisher: {
+        publish: async () => {
+          attempts++;
+          throw new Error("broker unreachable");
+        },
+      },
+    });
+    await expect.poll(() => attempts, { timeout: 10_000 }).toBeGreaterThan(2);
+    // Several of its registry passes (every 100 ms) saw the closed window, and the stream not empty.
+    expect(await registered(couponId)).toBe(1);
+    await failing.stop();
+
+    const relay = h.startRelay({ consumer: "retiring", claimIdleMs: 200, retireAfterMs: 0 });
+
+    const relayed = await h.readTopic(3, 30_000, (r) => r.couponId === couponId);
+    expect(relayed.map((r) => r.userId).sort()).toEqual(["700", "701", "702"]);
+    await expect.poll(() => registered(couponId), { timeout: 10_000 }).toBe(0);
+
+    await h.writeTerms({ ...open, termsVersion: 3 });
+    expect(await registered(couponId)).toBe(1);
+    expect((await issue([703, 704])).map((r) => r.status)).toEqual([201, 201]);
+    const all = await h.readTopic(5, 30_000, (r) => r.couponId === couponId);
+    expect(all.map((r) => r.userId).sort()).toEqual(["700", "701", "702", "703", "704"]);
+    await relay.stop();
   });
 });
 

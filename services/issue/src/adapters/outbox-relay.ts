@@ -141,6 +141,11 @@ export interface OutboxRelayOptions {
   lingerMs: number;
   /** Entries another relay read but did not acknowledge for this long are taken over. */
   claimIdleMs: number;
+  /**
+   * A coupon whose window closed this long ago, and whose stream is empty, leaves the registry:
+   * the relay reads it no more. Longer than the clocks of the issue services can differ.
+   */
+  retireAfterMs: number;
   maxBackoffMs: number;
   /**
    * On a Redis Cluster, where one blocking read cannot wait on the streams of several coupons (they
@@ -183,7 +188,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const withGroup = new Set<string>();
   let running: Promise<void> | undefined;
   let stopping = false;
-  let nextClaimAt = 0;
+  let nextHousekeepingAt = 0;
 
   async function streams(): Promise<string[]> {
     const couponIds = (await redis.smembers(OUTBOX_REGISTRY_KEY)).map(Number);
@@ -229,6 +234,51 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const entries = (await Promise.all(keys.map((key) => readGroup([key], from, count, false)))).flat();
     if (entries.length === 0 && from === ">" && block) await sleep(options.clusterPollMs);
     return entries;
+  }
+
+  /**
+   * Whether nothing can be left to relay from this coupon, nor come: its stream is empty, and it
+   * has no terms in Redis or their window (the event's end, or the coupon's validity if sooner)
+   * closed `retireAfterMs` ago. The issuance script adds no entry without open terms, and terms
+   * written again (an event extended) register the coupon again (createIssuanceTermsWriter).
+   */
+  async function finished(couponId: number): Promise<boolean> {
+    const keys = couponKeys(couponId);
+    const [[endsAt, validUntil], length] = await Promise.all([
+      redis.hmget(keys.terms, "endsAt", "validUntil"),
+      redis.xlen(keys.outbox),
+    ]);
+    if (length > 0) return false;
+    if (endsAt === null && validUntil === null) return true;
+    const closesAt = Math.min(
+      Number(endsAt ?? Number.POSITIVE_INFINITY),
+      Number(validUntil ?? Number.POSITIVE_INFINITY),
+    );
+    return Date.now() >= closesAt + options.retireAfterMs;
+  }
+
+  /**
+   * Takes finished coupons out of the registry. Every round of every relay reads each registered
+   * stream, and Redis answers that read in time proportional to their number: with the coupons of
+   * every sale ever held registered, it was the relay, not the issuances, that grew slower.
+   */
+  async function retireFinished(keys: string[]): Promise<void> {
+    const retired: number[] = [];
+    for (const key of keys) {
+      const couponId = couponOf.get(key) as number;
+      if (!(await finished(couponId))) continue;
+      await redis.srem(OUTBOX_REGISTRY_KEY, String(couponId));
+      // Issued from, or its terms written again, between the check and the removal: back it goes.
+      if (!(await finished(couponId))) {
+        await redis.sadd(OUTBOX_REGISTRY_KEY, String(couponId));
+        continue;
+      }
+      couponOf.delete(key);
+      withGroup.delete(key);
+      retired.push(couponId);
+    }
+    if (retired.length > 0)
+      logger.info({ coupons: retired }, "finished coupons retired from the outbox registry");
   }
 
   async function claimAbandoned(keys: string[]): Promise<void> {
@@ -323,9 +373,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           await sleep(options.blockMs);
           continue;
         }
-        if (Date.now() >= nextClaimAt) {
+        if (Date.now() >= nextHousekeepingAt) {
           await claimAbandoned(keys);
-          nextClaimAt = Date.now() + options.claimIdleMs / 2;
+          await retireFinished(keys);
+          nextHousekeepingAt = Date.now() + options.claimIdleMs / 2;
         }
         let entries = await read(keys, "0");
         if (entries.length === 0 && !stopping) {

@@ -8,9 +8,15 @@ export interface CouponSnapshot {
   state: CouponState;
 }
 
-/** Coupons that were ever issued from: the relay's registry of outbox streams. */
-export async function issuedCouponIds(redis: Redis): Promise<number[]> {
-  return (await redis.smembers(OUTBOX_REGISTRY_KEY)).map(Number).sort((a, b) => a - b);
+/**
+ * Coupons that were issued from: the database's coupons that have a set of issued users in Redis.
+ * Not the relay's registry of outbox streams, which forgets a coupon once its window has closed.
+ */
+export async function issuedCouponIds(redis: Redis, prisma: PrismaClient): Promise<number[]> {
+  const coupons = await prisma.coupon.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+  const ids = coupons.map((coupon) => Number(coupon.id));
+  const issued = await Promise.all(ids.map((id) => redis.exists(couponKeys(id).issued)));
+  return ids.filter((_, i) => issued[i] === 1);
 }
 
 /** Reads one coupon from Redis and the database; undefined when the database has no such coupon. */

@@ -38,7 +38,7 @@ function describe(report: ReconciliationReport, repaired: number): string {
 }
 
 try {
-  const couponIds = values.coupon?.map(Number) ?? (await issuedCouponIds(redis));
+  const couponIds = values.coupon?.map(Number) ?? (await issuedCouponIds(redis, prisma));
   let different = false;
   const results: (ReconciliationReport & { repaired: number })[] = [];
   for (const couponId of couponIds) {
