@@ -339,8 +339,21 @@ async function rewriteAppendOnlyFile(): Promise<void> {
 
 let ceilingBody = "";
 
+// A bench's sales close a minute after their run: the relays stop reading their coupons' streams
+// soon after (RELAY_RETIRE_AFTER_MS), so a long session of benches does not slow the later ones.
 function saleSetup() {
-  return { origin: config.EDGE_ORIGIN, adminEmail: config.ADMIN_EMAIL, adminPassword: config.ADMIN_PASSWORD };
+  const runSec = Math.max(
+    options.durationSec,
+    options.ceilingDurationSec,
+    options.originalRampSec,
+    options.warmupSec * 4,
+  );
+  return {
+    origin: config.EDGE_ORIGIN,
+    adminEmail: config.ADMIN_EMAIL,
+    adminPassword: config.ADMIN_PASSWORD,
+    openForMs: (runSec + 60) * 1000,
+  };
 }
 
 async function closedPhase(

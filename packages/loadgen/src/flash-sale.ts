@@ -24,6 +24,8 @@ export interface FlashSaleSetup {
   adminPassword: string;
   stock: number;
   name: string;
+  /** How long the event runs from its start; an hour when not given. */
+  openForMs?: number;
 }
 
 export interface FlashSale {
@@ -32,7 +34,7 @@ export interface FlashSale {
   stock: number;
 }
 
-/** Logs in as the admin and opens an event, running from a second ago for an hour, with one coupon. */
+/** Logs in as the admin and opens an event, running from a second ago (for an hour unless told), with one coupon. */
 export async function openFlashSale(setup: FlashSaleSetup): Promise<FlashSale> {
   const { origin } = setup;
   const login = await callApi<{ token: { accessToken: string } }>(origin, "POST", "/users/login", {
@@ -48,7 +50,7 @@ export async function openFlashSale(setup: FlashSaleSetup): Promise<FlashSale> {
     {
       name: setup.name,
       startsAt: new Date(now - 1_000).toISOString(),
-      endsAt: new Date(now + 3_600_000).toISOString(),
+      endsAt: new Date(now + (setup.openForMs ?? 3_600_000)).toISOString(),
     },
     admin,
   );
