@@ -4,9 +4,10 @@
 // opened it, and the next one from the previous one's reply callback. Without this, under load the
 // Redis spans of hundreds of requests end up in the trace of the first one.
 //
-// A command of a request that is not sampled is written with no span active at all: the
-// instrumentation then skips it (requireParentSpan) instead of serialising its statement and
-// making a span nobody records.
+// A command sent outside any recorded span (a request that is not sampled) is written by ioredis's
+// own sendCommand, as if the instrumentation were not there: there is nothing it would record, so
+// switching each such command into a context without the span, only for it to make none, was
+// work for nothing on every command of nine requests in ten.
 import { type Context, context, trace } from "@opentelemetry/api";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 
@@ -24,9 +25,9 @@ const isCommand = (command: unknown): command is Command => typeof command === "
 /**
  * Remembers each command's context when it is queued on a pipeline (the caller's), and writes it
  * in that context, so the instrumentation's span (around the write) is the caller's child; or
- * without a span when the caller's is not recorded.
+ * unpatched when the caller's span is not recorded.
  */
-function keepCallerContext(ioredis: IORedisModule): void {
+function keepCallerContext(ioredis: IORedisModule, unpatchedWrite: SendCommand): void {
   const queue = ioredis.Pipeline.prototype.sendCommand;
   ioredis.Pipeline.prototype.sendCommand = function (command, ...rest) {
     if (isCommand(command)) command[CALLER_CONTEXT] = context.active();
@@ -35,11 +36,10 @@ function keepCallerContext(ioredis: IORedisModule): void {
   const write = ioredis.prototype.sendCommand;
   ioredis.prototype.sendCommand = function (command, ...rest) {
     const caller = (isCommand(command) ? command[CALLER_CONTEXT] : undefined) ?? context.active();
-    const span = trace.getSpan(caller);
-    const writeIn = span && !span.isRecording() ? trace.deleteSpan(caller) : caller;
-    return writeIn === context.active()
+    if (!trace.getSpan(caller)?.isRecording()) return unpatchedWrite.call(this, command, ...rest);
+    return caller === context.active()
       ? write.call(this, command, ...rest)
-      : context.with(writeIn, () => write.call(this, command, ...rest));
+      : context.with(caller, () => write.call(this, command, ...rest));
   };
 }
 
@@ -50,11 +50,11 @@ export class CallerContextIORedisInstrumentation extends IORedisInstrumentation 
       const patch = definition.patch;
       if (patch) {
         definition.patch = (module, version) => {
+          const exportsOf = (loaded: typeof module) =>
+            (loaded[Symbol.toStringTag] === "Module" ? loaded.default : loaded) as IORedisModule;
+          const unpatchedWrite = exportsOf(module).prototype.sendCommand;
           const patched = patch(module, version);
-          const exports = (
-            patched[Symbol.toStringTag] === "Module" ? patched.default : patched
-          ) as IORedisModule;
-          keepCallerContext(exports);
+          keepCallerContext(exportsOf(patched), unpatchedWrite);
           return patched;
         };
       }
