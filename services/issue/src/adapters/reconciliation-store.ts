@@ -9,14 +9,16 @@ export interface CouponSnapshot {
 }
 
 /**
- * Coupons that were issued from: the database's coupons that have a set of issued users in Redis.
- * Not the relay's registry of outbox streams, which forgets a coupon once its window has closed.
+ * Coupons that were issued from: the database's coupons that have a set of issued users in Redis,
+ * and those in the relay's registry of outbox streams (which forgets a coupon once its window has
+ * closed, and may name one the database does not have).
  */
 export async function issuedCouponIds(redis: Redis, prisma: PrismaClient): Promise<number[]> {
-  const coupons = await prisma.coupon.findMany({ select: { id: true }, orderBy: { id: "asc" } });
+  const coupons = await prisma.coupon.findMany({ select: { id: true } });
   const ids = coupons.map((coupon) => Number(coupon.id));
   const issued = await Promise.all(ids.map((id) => redis.exists(couponKeys(id).issued)));
-  return ids.filter((_, i) => issued[i] === 1);
+  const registered = (await redis.smembers(OUTBOX_REGISTRY_KEY)).map(Number);
+  return [...new Set([...ids.filter((_, i) => issued[i] === 1), ...registered])].sort((a, b) => a - b);
 }
 
 /** Reads one coupon from Redis and the database; undefined when the database has no such coupon. */
