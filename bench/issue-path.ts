@@ -319,6 +319,9 @@ async function warmUp(
   }
 }
 
+/** A command to the local system's Redis, by redis-cli. */
+const redisCli = (...args: string[]) => run("redis-cli", ["-p", String(config.REDIS_PORT), ...args]);
+
 /**
  * Rewrites Redis's append-only file and waits for it, before a measured run: the rewrite Redis
  * starts by itself each time the file has doubled forks a child that takes half a core for
@@ -326,12 +329,11 @@ async function warmUp(
  * run it fell (bench/README.md, "Comparing with a baseline").
  */
 async function rewriteAppendOnlyFile(): Promise<void> {
-  const cli = (...args: string[]) => run("redis-cli", ["-p", String(config.REDIS_PORT), ...args]);
-  const persistence = async () => (await cli("INFO", "persistence")).stdout;
+  const persistence = async () => (await redisCli("INFO", "persistence")).stdout;
   if (!/^aof_enabled:1/m.test(await persistence())) return;
   const started = performance.now();
   // Refused while a rewrite is already running: that one is waited for instead.
-  await cli("BGREWRITEAOF");
+  await redisCli("BGREWRITEAOF");
   while (/^aof_rewrite_(?:in_progress|scheduled):1/m.test(await persistence()))
     await new Promise((r) => setTimeout(r, 200));
   log(`  redis append-only file rewritten (${seconds(performance.now() - started)} s)`);
@@ -596,14 +598,13 @@ async function startCeilings(): Promise<CeilingServers> {
  */
 async function redisCeiling(): Promise<RedisCeiling> {
   const port = String(config.REDIS_PORT);
-  const cli = (...args: string[]) => run("redis-cli", ["-p", port, ...args]);
   const script = await readFile(join(ROOT, "lua/issue-coupon-3.lua"), "utf8");
-  const sha = (await cli("SCRIPT", "LOAD", script)).stdout.trim();
+  const sha = (await redisCli("SCRIPT", "LOAD", script)).stdout.trim();
   // Keys of no coupon: the relay only reads the outbox streams of registered coupons.
   const keys = ["bench:{coupon:0}:terms", "bench:{coupon:0}:issued", "bench:{coupon:0}:outbox"];
-  await cli("DEL", ...keys);
+  await redisCli("DEL", ...keys);
   const now = Date.now();
-  await cli(
+  await redisCli(
     "HSET",
     keys[0] as string,
     "version",
@@ -662,7 +663,7 @@ async function redisCeiling(): Promise<RedisCeiling> {
   const [code] = (await once(child, "exit")) as [number | null];
   const toUs = nowUs();
   watch.stop();
-  await cli("DEL", ...keys);
+  await redisCli("DEL", ...keys);
   if (code !== 0) throw new Error(`redis-benchmark exited with ${code}`);
   const row = out.trim().split("\n").at(-1)?.split('","') ?? [];
   const field = (i: number) => Number((row[i] ?? "").replaceAll('"', ""));
